@@ -1,0 +1,63 @@
+# Unplugged: the two commands are `make demo` and `make test` (see README.md).
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TSTAMP := $(VENV)/.installed-test
+export UNPLUGGED_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: demo test lint typecheck pytest bench eval train clean browser-deps
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(TSTAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+## make demo: install, migrate, load the sandbox, serve on $$PORT (default 5000)
+demo: $(STAMP)
+	UNPLUGGED_DEMO=1 $(BIN)/unplugged demo
+	UNPLUGGED_DEMO=1 $(BIN)/unplugged serve --host 127.0.0.1
+
+## make test: lint, type-check and the whole suite (SQLite; then PostgreSQL + Redis when configured)
+test: $(TSTAMP) browser-deps lint typecheck pytest
+
+browser-deps:
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+
+lint: $(TSTAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(TSTAMP)
+	$(BIN)/mypy models crm inbox
+
+pytest: $(TSTAMP)
+	env -u UNPLUGGED_TEST_DATABASE_URL -u UNPLUGGED_TEST_REDIS_URL $(BIN)/pytest -q -p no:cacheprovider
+	@if [ -n "$$UNPLUGGED_TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL ($$UNPLUGGED_TEST_DATABASE_URL) with Redis ($$UNPLUGGED_TEST_REDIS_URL)"; \
+	  $(BIN)/pytest -q -p no:cacheprovider; \
+	fi
+
+## make bench: throughput figures, one per line as `name: value unit`
+bench: $(TSTAMP)
+	$(BIN)/python -m bench
+
+## make eval: the classifier's figures on held-out data
+eval: $(TSTAMP)
+	$(BIN)/python -m crm.triage.evaluate
+
+## make train: rebuild the shipped model from ../shared/data and crm/triage/data
+train: $(TSTAMP)
+	$(BIN)/python -m crm.triage.train
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache *.egg-info

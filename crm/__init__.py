@@ -1,0 +1,1 @@
+"""The Flask app, triage, reports and the command line."""

@@ -1,0 +1,98 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, g, request
+from sqlalchemy.orm import Session
+
+from crm.config import Settings
+from crm.runtime import Runtime, build_runtime, set_runtime
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'; object-src 'none'"
+)
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
+    """Build the app. Settings are read here, from the environment unless given."""
+    if runtime is None:
+        runtime = build_runtime(settings or Settings.from_env())
+    settings = runtime.settings
+    set_runtime(runtime)
+    app = Flask(
+        "unplugged",
+        template_folder=str(TEMPLATES),
+        static_folder=str(STATIC),
+        instance_path=str(settings.instance_path.resolve()),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="unplugged_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+    )
+    app.extensions["unplugged"] = runtime
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    from crm import auth, csrf, filters
+    from crm.views import inbox as inbox_views
+
+    auth.init_app(app)
+    csrf.init_app(app)
+    filters.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(inbox_views.bp)
+
+    @app.teardown_appcontext
+    def _close_session(exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.headers.get("HX-Request") or response.mimetype == "text/html":
+            response.vary.add("HX-Request")
+        return response
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        return {"ok": True}
+
+    return app
+
+
+def runtime() -> Runtime:
+    from flask import current_app
+
+    rt: Runtime = current_app.extensions["unplugged"]
+    return rt
+
+
+def db() -> Session:
+    """The request's database session (committed explicitly by the view)."""
+    if "db" not in g:
+        g.db = runtime().sessionmaker()
+    session: Session = g.db
+    return session

@@ -1,0 +1,235 @@
+"""The ``unplugged`` command line.
+
+Commands call the same service functions as the web app and the jobs. Heavy
+imports happen inside each command, so ``unplugged classify`` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import click
+
+if TYPE_CHECKING:
+    from crm.runtime import Runtime
+
+
+def _runtime(jobs: str | None = None) -> Runtime:
+    from dataclasses import replace
+
+    from crm.config import ConfigError, Settings
+    from crm.runtime import build_runtime, set_runtime
+
+    try:
+        settings = Settings.from_env()
+        if jobs:
+            settings = replace(settings, jobs_mode=jobs)
+        rt = build_runtime(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    set_runtime(rt)
+    return rt
+
+
+def _load_env() -> None:
+    from dotenv import load_dotenv
+
+    load_dotenv(Path.cwd() / ".env", override=False)
+
+
+@click.group()
+def main() -> None:
+    """Unplugged: one inbox for every network, replies written by people."""
+    _load_env()
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Create or migrate the database schema."""
+    from crm import migrate
+
+    rt = _runtime(jobs="inline")
+    migrate.upgrade(rt.engine, revision)
+    click.echo(f"database at {migrate.current(rt.engine)}")
+
+
+@db.command("current")
+def db_current() -> None:
+    from crm import migrate
+
+    click.echo(migrate.current(_runtime(jobs="inline").engine) or "empty")
+
+
+@main.command()
+def keys() -> None:
+    """Print a new secret key and encryption key for .env."""
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    click.echo(f"UNPLUGGED_SECRET_KEY={secrets.token_hex(32)}")
+    click.echo(f"UNPLUGGED_ENCRYPTION_KEYS={Fernet.generate_key().decode()}")
+
+
+@main.group()
+def user() -> None:
+    """Users and workspaces."""
+
+
+@user.command("create")
+@click.option("--email", required=True)
+@click.option("--name", default="")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option(
+    "--workspace", "workspace_name", required=True, help="Workspace name (created if new)"
+)
+@click.option("--role", type=click.Choice(["owner", "manager", "agent", "viewer"]), default="owner")
+def user_create(email: str, name: str, password: str, workspace_name: str, role: str) -> None:
+    """Create a user and add them to a workspace."""
+    from sqlalchemy import select
+
+    from crm.services import accounts
+    from models import Role, Workspace
+
+    rt = _runtime(jobs="inline")
+    try:
+        with rt.session() as s:
+            ws = s.scalar(select(Workspace).where(Workspace.name == workspace_name))
+            if ws is None:
+                ws = accounts.create_workspace(s, workspace_name)
+            u = accounts.create_user(s, email, name, password)
+            accounts.add_member(s, ws, u, Role(role))
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {email} ({role}) in {workspace_name}")
+
+
+def _workspace_id(rt: Runtime, slug: str | None) -> int:
+    from sqlalchemy import select
+
+    from models import Workspace
+
+    with rt.session() as s:
+        q = select(Workspace.id)
+        if slug:
+            q = q.where(Workspace.slug == slug)
+        ids = s.scalars(q.order_by(Workspace.id)).all()
+    if not ids:
+        raise click.ClickException(f"no workspace {slug!r}" if slug else "no workspace yet")
+    if len(ids) > 1 and not slug:
+        raise click.ClickException("several workspaces: choose one with --workspace SLUG")
+    return ids[0]
+
+
+@main.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--workspace", "slug", default=None, help="Workspace slug (default: the only one)")
+def import_cmd(file: TextIO, slug: str | None) -> None:
+    """Import messages from a JSON Lines file (see README: import format)."""
+    from inbox.importer import import_file
+
+    rt = _runtime(jobs="inline")
+    report = import_file(rt.sessionmaker, _workspace_id(rt, slug), file)
+    for ch in report.channels_created:
+        click.echo(f"new channel {ch} (imported, not connected)")
+    click.echo(
+        f"{report.lines} lines: {report.created} new messages, "
+        f"{report.duplicates} already there, {report.updated} updated, "
+        f"{len(report.errors)} errors"
+    )
+    for number, reason in report.errors[:200]:
+        click.echo(f"line {number}: {reason}", err=True)
+    if report.errors:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("channel")
+def sync(channel: str) -> None:
+    """Sync one channel now (CHANNEL: its id, or network:handle)."""
+    from sqlalchemy import select
+
+    from inbox import sync as sync_svc
+    from inbox import triage
+    from models import Channel
+
+    rt = _runtime(jobs="inline")
+    with rt.session() as s:
+        if channel.isdigit():
+            ch = s.get(Channel, int(channel))
+        else:
+            network, _, handle = channel.partition(":")
+            ch = s.scalar(
+                select(Channel).where(Channel.network == network, Channel.handle == handle)
+            )
+        if ch is None:
+            raise click.ClickException(f"no channel {channel!r}")
+        channel_id = ch.id
+    report = sync_svc.sync_channel(rt, channel_id, classify=triage.classify_items)
+    if report.skipped_lease:
+        raise click.ClickException("another sync of this channel is running")
+    click.echo(
+        f"{report.pages} pages, {report.ingest.created} new messages, "
+        f"{report.ingest.duplicates} duplicates, {len(report.ingest.skipped)} skipped"
+    )
+    if report.error:
+        raise click.ClickException(report.error)
+
+
+@main.command()
+def classify() -> None:
+    """Classify JSON Lines from stdin (text, author, network, lang) to stdout."""
+    from crm.triage.cli import run_classify
+
+    sys.exit(run_classify(sys.stdin, sys.stdout))
+
+
+@main.command()
+@click.option("--history-days", default=14, show_default=True)
+@click.option("--reset", is_flag=True, help="Delete the demo database first")
+def demo(history_days: int, reset: bool) -> None:
+    """Create the demo workspace, its owner and sandbox channels, and load their history."""
+    from crm import demo as demo_svc
+
+    rt = _runtime(jobs="inline")
+    info = demo_svc.setup(rt, history_days=history_days, reset=reset)
+    click.echo(info.summary())
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=None, help="Default: $PORT or 5000")
+def serve(host: str, port: int | None) -> None:
+    """Serve the app with the in-process worker and scheduler (embedded mode)."""
+    from werkzeug.serving import run_simple
+
+    from crm.app import create_app
+    from inbox import scheduler
+
+    rt = _runtime()
+    app = create_app(runtime=rt)
+    ticker = scheduler.start_background(rt)
+    try:
+        run_simple(host, port or rt.settings.port, app, threaded=True, use_reloader=False)
+    finally:
+        ticker.stop()
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty")
+def worker(burst: bool) -> None:
+    """An rq worker for every queue, with rq's scheduler (production mode)."""
+    from inbox import scheduler
+
+    rt = _runtime()
+    if rt.settings.jobs_mode != "rq":
+        raise click.ClickException("set REDIS_URL to run rq workers")
+    scheduler.run_rq_worker(rt, burst=burst)

@@ -1,0 +1,46 @@
+"""Engines and sessions for SQLite (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def make_engine(database_url: str, **kwargs: Any) -> Engine:
+    """An engine with the pragmas Unplugged relies on.
+
+    SQLite: WAL so the web server reads while a sync writes, foreign keys on
+    (off by default in SQLite), a busy timeout instead of instant "database is
+    locked" errors, and NORMAL synchronous, which WAL keeps crash-safe.
+    """
+    if database_url.startswith("sqlite"):
+        path = database_url.split("///", 1)[-1] if "///" in database_url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            database_url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **kwargs,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+            # pysqlite opens its own transactions; let SQLAlchemy emit BEGIN so that
+            # the pragmas below run outside any transaction.
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(database_url, pool_pre_ping=True, **kwargs)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)

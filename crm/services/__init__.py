@@ -1,0 +1,1 @@
+"""Service functions: the business operations that views, the CLI and jobs share."""

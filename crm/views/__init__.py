@@ -1,0 +1,1 @@
+"""Blueprints: thin views that call service functions and render templates."""

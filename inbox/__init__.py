@@ -1,0 +1,1 @@
+"""Everything that talks to networks: connectors, the sync pipeline, webhooks and jobs."""

@@ -1,0 +1,198 @@
+"""``unplugged import``: messages from a network-neutral JSON Lines file.
+
+One JSON object per line::
+
+    {"network": "x", "channel": "lesfanfares", "external_id": "1790...",
+     "text": "see you in Lyon!", "created_at": "2026-03-01T18:22:05Z",
+     "author": {"external_id": "99", "handle": "marie_l", "name": "Marie L."},
+     "thread_id": "1790...", "parent_id": null, "kind": "mention", "url": "https://..."}
+
+Required: ``network``, ``channel`` (the artist's handle on that network),
+``external_id``, ``text``, ``created_at`` (ISO 8601), ``author`` with
+``external_id``, ``handle`` and ``name``. Optional: ``thread_id``, ``parent_id``,
+``kind`` (mention, comment, reply, dm, email; default mention), ``url``,
+``subject``, ``lang``. A message whose author is the channel itself is outbound.
+
+Lines are read in batches; each batch is one transaction, so an import that is
+killed leaves whole batches or nothing, and running it again finishes the job
+(messages already stored are recognised by channel and external id). A bad line
+is reported with its number and reason and the good lines go in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from inbox.connectors.base import KINDS, Author, IncomingItem
+from inbox.pipeline import ChannelRef, IngestReport, ingest
+from models import Channel, ChannelHealth
+from models.channel import NETWORKS
+
+BATCH = 5000
+REQUIRED = ("network", "channel", "external_id", "text", "created_at", "author")
+
+
+class LineError(ValueError):
+    pass
+
+
+@dataclass
+class ImportReport:
+    lines: int = 0
+    created: int = 0
+    duplicates: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+    channels_created: list[str] = field(default_factory=list)
+
+    def add(self, r: IngestReport) -> None:
+        self.created += r.created
+        self.duplicates += r.duplicates
+        self.updated += r.updated + r.deleted
+
+
+def _str(obj: dict[str, Any], key: str, required: bool = True, limit: int = 255) -> str | None:
+    value = obj.get(key)
+    if value is None or value == "":
+        if required:
+            raise LineError(f"missing {key!r}")
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise LineError(f"{key!r} must be a string")
+    if len(value) > limit:
+        raise LineError(f"{key!r} is longer than {limit} characters")
+    return value
+
+
+def parse_line(line: str) -> tuple[str, str, IncomingItem]:
+    """(network, channel handle, item) from one line, or :class:`LineError`."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise LineError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(obj, dict):
+        raise LineError("not a JSON object")
+    missing = [k for k in REQUIRED if k not in obj or obj[k] in (None, "")]
+    if missing:
+        raise LineError("missing " + ", ".join(repr(k) for k in missing))
+    network = _str(obj, "network")
+    if network not in NETWORKS:
+        raise LineError(f"unknown network {network!r} (expected one of {', '.join(NETWORKS)})")
+    kind = _str(obj, "kind", required=False) or ("email" if network == "email" else "mention")
+    if kind not in KINDS:
+        raise LineError(f"unknown kind {kind!r}")
+    text = obj["text"]
+    if not isinstance(text, str):
+        raise LineError("'text' must be a string")
+    created_raw = _str(obj, "created_at", limit=64)
+    try:
+        created = datetime.fromisoformat(created_raw)  # type: ignore[arg-type]
+    except ValueError:
+        raise LineError(f"'created_at' is not an ISO 8601 time: {created_raw!r}") from None
+    author = obj["author"]
+    if not isinstance(author, dict):
+        raise LineError("'author' must be an object")
+    author_id = _str(author, "external_id")
+    handle = _str(author, "handle", required=False) or ""
+    name = _str(author, "name", required=False) or ""
+    item = IncomingItem(
+        external_id=_str(obj, "external_id"),  # type: ignore[arg-type]
+        text=text,
+        created_at=created,
+        author=Author(external_id=author_id, handle=handle, name=name),  # type: ignore[arg-type]
+        kind=kind,
+        thread_id=_str(obj, "thread_id", required=False),
+        parent_id=_str(obj, "parent_id", required=False),
+        url=_str(obj, "url", required=False, limit=1000),
+        subject=_str(obj, "subject", required=False, limit=500),
+        lang=_str(obj, "lang", required=False, limit=8),
+        raw=obj,
+    )
+    return network, _str(obj, "channel"), item  # type: ignore[return-value]
+
+
+def _batches(lines: Iterable[str], size: int) -> Iterator[list[tuple[int, str]]]:
+    batch: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        batch.append((number, line))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _channel(
+    session: Session, workspace_id: int, network: str, handle: str, report: ImportReport
+) -> ChannelRef:
+    ch = session.scalar(
+        select(Channel).where(
+            Channel.workspace_id == workspace_id,
+            Channel.network == network,
+            Channel.handle == handle,
+        )
+    )
+    if ch is None:
+        # An imported account that is not connected (yet): stored, not synced.
+        ch = Channel(
+            workspace_id=workspace_id,
+            network=network,
+            connector=network,
+            handle=handle,
+            display_name=handle,
+            sync_enabled=False,
+            health=ChannelHealth.PAUSED,
+        )
+        session.add(ch)
+        session.flush()
+        report.channels_created.append(f"{network}:{handle}")
+    return ChannelRef.of(ch)
+
+
+def import_lines(
+    maker: sessionmaker[Session],
+    workspace_id: int,
+    lines: Iterable[str],
+    *,
+    batch_size: int = BATCH,
+) -> ImportReport:
+    report = ImportReport()
+    channels: dict[tuple[str, str], ChannelRef] = {}
+    for batch in _batches(lines, batch_size):
+        report.lines += len(batch)
+        groups: dict[tuple[str, str], list[IncomingItem]] = {}
+        line_of: dict[str, int] = {}
+        for number, line in batch:
+            try:
+                network, handle, item = parse_line(line)
+            except LineError as exc:
+                report.errors.append((number, str(exc)))
+                continue
+            groups.setdefault((network, handle), []).append(item)
+            line_of[item.external_id] = number
+        with maker() as session, session.begin():
+            for key, items in groups.items():
+                if key not in channels:
+                    channels[key] = _channel(session, workspace_id, *key, report=report)
+                result = ingest(session, channels[key], items)
+                report.add(result)
+                for ext, reason in result.skipped:
+                    report.errors.append((line_of.get(ext, 0), reason))
+    return report
+
+
+def import_file(
+    maker: sessionmaker[Session], workspace_id: int, stream: IO[str], **kwargs: Any
+) -> ImportReport:
+    return import_lines(maker, workspace_id, stream, **kwargs)

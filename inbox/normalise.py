@@ -1,0 +1,80 @@
+"""Validate and normalise items before they reach the database.
+
+Network payloads are untrusted. Everything the pipeline stores passes through
+here: required fields present, text bounded, times timezone-aware, kinds known.
+A bad item raises :class:`BadItem` with a reason a person can read.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from inbox.connectors.base import KINDS, IncomingItem
+
+MAX_TEXT = 50_000  # a long email; anything longer is truncated, not rejected
+MAX_ID = 255
+PREVIEW_CHARS = 280
+_CONTROL = {c for c in map(chr, range(32)) if c not in "\n\t"} | {"\x7f"}
+
+
+class BadItem(ValueError):
+    """An item that cannot be stored; the message says why."""
+
+
+def clean_text(text: str) -> str:
+    """NFC-normalised text without control characters (newlines and tabs kept)."""
+    if any(c in _CONTROL for c in text):
+        text = "".join(c for c in text if c not in _CONTROL)
+    return unicodedata.normalize("NFC", text)
+
+
+def preview(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
+
+
+def as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def normalise(item: IncomingItem) -> IncomingItem:
+    if not isinstance(item.external_id, str) or not item.external_id.strip():
+        raise BadItem("missing external id")
+    if len(item.external_id) > MAX_ID:
+        raise BadItem("external id longer than 255 characters")
+    if not isinstance(item.text, str):
+        raise BadItem("text is not a string")
+    if not isinstance(item.created_at, datetime):
+        raise BadItem("created_at is not a time")
+    if item.kind not in KINDS:
+        raise BadItem(f"unknown kind {item.kind!r}")
+    author = item.author
+    if not author.external_id or len(author.external_id) > MAX_ID:
+        raise BadItem("author has no usable external id")
+    for value in (item.thread_id, item.parent_id):
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_ID):
+            raise BadItem("thread or parent id is not a string of at most 255 characters")
+    text = clean_text(item.text)
+    if len(text) > MAX_TEXT:
+        text = text[:MAX_TEXT]
+    if not text.strip() and not item.media and not item.deleted:
+        raise BadItem("empty message")
+    return replace(
+        item,
+        external_id=item.external_id.strip(),
+        text=text,
+        created_at=as_utc(item.created_at),
+        edited_at=as_utc(item.edited_at) if item.edited_at else None,
+        thread_id=item.thread_id or None,
+        parent_id=item.parent_id or None,
+        author=replace(
+            author,
+            handle=clean_text(author.handle)[:MAX_ID],
+            name=clean_text(author.name)[:MAX_ID],
+        ),
+        subject=clean_text(item.subject)[:500] if item.subject else None,
+    )

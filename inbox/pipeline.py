@@ -1,0 +1,581 @@
+"""The sync pipeline: normalise, de-duplicate, thread, resolve identity, classify, store.
+
+Every source of messages goes through :func:`ingest`: each network's sync, the
+sandbox, webhooks and ``unplugged import``. It works a batch at a time with a
+handful of set-based queries (no query per message), inside the caller's
+transaction, so the caller can store the sync cursor in the same commit and a
+crash leaves either the whole batch or none of it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, TypeVar, cast
+
+from sqlalchemy import Integer, String, Table, bindparam, case, select, update
+from sqlalchemy.orm import Session
+
+from inbox.bulk import insert_rows
+from inbox.connectors.base import IncomingItem
+from inbox.normalise import BadItem, normalise, preview
+from inbox.queue import defer
+from models import (
+    Channel,
+    Conversation,
+    ConversationStatus,
+    Direction,
+    Fan,
+    Identity,
+    Message,
+    utcnow,
+)
+from models.base import UTCDateTime
+
+log = logging.getLogger(__name__)
+MESSAGES = cast(Table, Message.__table__)
+CONVERSATIONS = cast(Table, Conversation.__table__)
+FANS = cast(Table, Fan.__table__)
+IDENTITIES = cast(Table, Identity.__table__)
+CHUNK = 500  # ids per IN (...) query: well under every backend's parameter limit
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """What the pipeline needs to know about a channel (no ORM object in jobs)."""
+
+    id: int
+    workspace_id: int
+    network: str
+    handle: str
+    external_id: str | None = None
+
+    @classmethod
+    def of(cls, channel: Channel) -> ChannelRef:
+        return cls(
+            channel.id, channel.workspace_id, channel.network, channel.handle, channel.external_id
+        )
+
+    def is_own(self, item: IncomingItem) -> bool:
+        """Is the item written by the channel's own account (an outbound message)?"""
+        if self.external_id and item.author.external_id == self.external_id:
+            return True
+        own = self.handle.lower().lstrip("@")
+        return bool(own) and item.author.handle.lower().lstrip("@") == own
+
+
+class Verdict(Protocol):
+    """What the triage classifier says about one message."""
+
+    spam: bool
+    spam_score: float
+    sentiment: str
+    toxic: bool
+    intent: str
+    lang: str
+    reasons: list[str]
+    model_version: str
+
+
+class Classify(Protocol):
+    def __call__(self, items: Sequence[IncomingItem]) -> Sequence[Verdict]: ...
+
+
+@dataclass
+class IngestReport:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    duplicates: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (external id, reason)
+    message_ids: list[int] = field(default_factory=list)
+    conversation_ids: set[int] = field(default_factory=set)
+    fan_ids: set[int] = field(default_factory=set)
+
+    def merge(self, other: IngestReport) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.deleted += other.deleted
+        self.duplicates += other.duplicates
+        self.skipped.extend(other.skipped)
+        self.message_ids.extend(other.message_ids)
+        self.conversation_ids |= other.conversation_ids
+        self.fan_ids |= other.fan_ids
+
+
+def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+@dataclass
+class _ConvState:
+    id: int
+    status: ConversationStatus
+    last_activity_at: datetime | None
+    last_inbound_at: datetime | None
+    message_count: int
+    waiting_for_us: bool
+    preview: str
+    fan_id: int | None
+    new: bool = False
+    touched: bool = False
+
+
+def ingest(
+    session: Session,
+    channel: ChannelRef,
+    items: Iterable[IncomingItem],
+    classify: Classify | None = None,
+    *,
+    defer_jobs: bool = True,
+) -> IngestReport:
+    """Store a batch of items from one channel. Safe to call again with the same items.
+
+    ``classify`` runs the triage classifier inline (the live sync); without it
+    the new messages are classified by a job after commit (bulk imports).
+    """
+    report = IngestReport()
+    now = utcnow()
+    batch = _normalised(channel, items, report)
+    if not batch:
+        return report
+    new_items = _split_known(session, channel, batch, report, now)
+    if new_items:
+        identities = _resolve_identities(session, channel, new_items, report)
+        convs, thread_of = _resolve_threads(session, channel, new_items, identities)
+        verdicts = list(classify(new_items)) if classify else [None] * len(new_items)
+        _insert_messages(
+            session, channel, new_items, identities, thread_of, convs, verdicts, report
+        )
+        _update_conversations(session, channel, new_items, convs, thread_of, report)
+        _update_fans(session, new_items, identities, channel)
+    if defer_jobs and report.message_ids:
+        from inbox import jobs
+
+        if classify is None:
+            for ids in chunks(report.message_ids, 2000):
+                defer(session, jobs.classify_messages, list(ids), queue="classify")
+        else:
+            defer(
+                session,
+                jobs.refresh_conversations,
+                sorted(report.conversation_ids),
+                queue="classify",
+            )
+    return report
+
+
+def _normalised(
+    channel: ChannelRef, items: Iterable[IncomingItem], report: IngestReport
+) -> list[IncomingItem]:
+    batch: dict[str, IncomingItem] = {}
+    for item in items:
+        try:
+            n = normalise(item)
+        except (BadItem, AttributeError, TypeError) as exc:
+            ext = str(getattr(item, "external_id", "") or "")[:255]
+            log.warning(
+                "skipping malformed item on channel %s (%s): %s; raw=%r",
+                channel.id,
+                channel.network,
+                exc,
+                getattr(item, "raw", None),
+            )
+            report.skipped.append((ext, str(exc)))
+            continue
+        if n.external_id in batch:
+            report.duplicates += 1
+        batch[n.external_id] = n  # the later copy wins: it may carry an edit
+    return sorted(batch.values(), key=lambda i: i.created_at)
+
+
+def _split_known(
+    session: Session,
+    channel: ChannelRef,
+    batch: list[IncomingItem],
+    report: IngestReport,
+    now: datetime,
+) -> list[IncomingItem]:
+    """Drop items already stored; reflect edits and deletions of the ones we have."""
+    known: dict[str, tuple[int, str, datetime | None]] = {}
+    ext_ids = [i.external_id for i in batch]
+    for part in chunks(ext_ids):
+        rows = session.execute(
+            select(Message.external_id, Message.id, Message.text, Message.deleted_at).where(
+                Message.channel_id == channel.id, Message.external_id.in_(part)
+            )
+        )
+        for ext, mid, text, deleted_at in rows:
+            known[ext] = (mid, text, deleted_at)
+    fresh: list[IncomingItem] = []
+    edits: list[dict[str, Any]] = []
+    deletions: list[dict[str, Any]] = []
+    for item in batch:
+        row = known.get(item.external_id)
+        if row is None:
+            if not item.deleted:
+                fresh.append(item)
+            continue
+        mid, text, deleted_at = row
+        if item.deleted:
+            if deleted_at is None:
+                deletions.append({"mid": mid, "at": now})
+            else:
+                report.duplicates += 1
+        elif item.text != text:
+            edits.append({"mid": mid, "new_text": item.text, "at": item.edited_at or now})
+        else:
+            report.duplicates += 1
+    t = MESSAGES
+    if edits:
+        session.execute(
+            update(t)
+            .where(t.c.id == bindparam("mid"))
+            .values(text=bindparam("new_text"), edited_at=bindparam("at")),
+            edits,
+        )
+        report.updated += len(edits)
+    if deletions:
+        session.execute(
+            update(t).where(t.c.id == bindparam("mid")).values(deleted_at=bindparam("at")),
+            deletions,
+        )
+        report.deleted += len(deletions)
+    return fresh
+
+
+def _resolve_identities(
+    session: Session, channel: ChannelRef, items: list[IncomingItem], report: IngestReport
+) -> dict[str, tuple[int, int]]:
+    """Map author external id -> (identity id, fan id), creating fans for new people."""
+    authors = {i.author.external_id: i for i in items if not channel.is_own(i)}
+    found: dict[str, tuple[int, int]] = {}
+    ids = list(authors)
+    for part in chunks(ids):
+        rows = session.execute(
+            select(Identity.external_id, Identity.id, Identity.fan_id).where(
+                Identity.workspace_id == channel.workspace_id,
+                Identity.network == channel.network,
+                Identity.external_id.in_(part),
+            )
+        )
+        for ext, iid, fid in rows:
+            found[ext] = (iid, fid)
+    missing = [ext for ext in ids if ext not in found]
+    if missing:
+        fan_rows = [
+            {
+                "workspace_id": channel.workspace_id,
+                "display_name": authors[ext].author.name or authors[ext].author.handle,
+                "segment": "new",
+                "engagement_score": 0.0,
+                "message_count": 0,
+                "created_at": utcnow(),
+            }
+            for ext in missing
+        ]
+        fan_ids = insert_rows(session, FANS, fan_rows)
+        identity_rows = []
+        for ext, fan_id in zip(missing, fan_ids, strict=True):
+            a = authors[ext].author
+            identity_rows.append(
+                {
+                    "workspace_id": channel.workspace_id,
+                    "fan_id": fan_id,
+                    "network": channel.network,
+                    "external_id": ext,
+                    "handle": a.handle,
+                    "display_name": a.name,
+                    "avatar_url": a.avatar_url,
+                    "profile_url": a.profile_url,
+                    "profile": dict(a.profile) if a.profile else None,
+                    "created_at": utcnow(),
+                }
+            )
+        identity_ids = insert_rows(session, IDENTITIES, identity_rows)
+        for ext, iid, fid in zip(missing, identity_ids, fan_ids, strict=True):
+            found[ext] = (iid, fid)
+    report.fan_ids.update(fid for _, fid in found.values())
+    return found
+
+
+def _resolve_threads(
+    session: Session,
+    channel: ChannelRef,
+    items: list[IncomingItem],
+    identities: dict[str, tuple[int, int]],
+) -> tuple[dict[str, _ConvState], dict[str, str]]:
+    """Give every item its conversation (thread key -> state), creating new ones."""
+    parent_ids = [i.parent_id for i in items if i.parent_id and not i.thread_id]
+    parent_thread: dict[str, str] = {}
+    for part in chunks(list(set(parent_ids))):
+        rows = session.execute(
+            select(Message.external_id, Conversation.external_thread_id)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Message.channel_id == channel.id, Message.external_id.in_(part))
+        )
+        parent_thread.update({ext: key for ext, key in rows})
+    thread_of: dict[str, str] = {}
+    for item in items:  # oldest first, so in-batch parents come before their replies
+        if item.thread_id:
+            key = item.thread_id
+        elif item.parent_id and item.parent_id in thread_of:
+            key = thread_of[item.parent_id]
+        elif item.parent_id and item.parent_id in parent_thread:
+            key = parent_thread[item.parent_id]
+        else:
+            key = item.external_id
+        thread_of[item.external_id] = key
+    keys = sorted(set(thread_of.values()))
+    convs: dict[str, _ConvState] = {}
+    for part in chunks(keys):
+        rows = session.execute(
+            select(
+                Conversation.external_thread_id,
+                Conversation.id,
+                Conversation.status,
+                Conversation.last_activity_at,
+                Conversation.last_inbound_at,
+                Conversation.message_count,
+                Conversation.waiting_for_us,
+                Conversation.last_message_preview,
+                Conversation.fan_id,
+            ).where(
+                Conversation.channel_id == channel.id,
+                Conversation.external_thread_id.in_(part),
+            )
+        )
+        for row in rows:
+            r: Any = row
+            convs[r[0]] = _ConvState(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
+    first_item: dict[str, IncomingItem] = {}
+    for item in items:
+        first_item.setdefault(thread_of[item.external_id], item)
+    first_fan: dict[str, int] = {}
+    for item in items:
+        ident = identities.get(item.author.external_id)
+        if ident is not None:
+            first_fan.setdefault(thread_of[item.external_id], ident[1])
+    missing = [k for k in keys if k not in convs]
+    if missing:
+        new_rows: list[dict[str, Any]] = []
+        for key in missing:
+            first = first_item[key]
+            fan = first_fan.get(key)
+            new_rows.append(
+                {
+                    "workspace_id": channel.workspace_id,
+                    "channel_id": channel.id,
+                    "fan_id": fan,
+                    "external_thread_id": key,
+                    "kind": first.kind,
+                    "subject": first.subject,
+                    "context": asdict(first.context) if first.context else None,
+                    "status": ConversationStatus.OPEN,
+                    "priority": "normal",
+                    "priority_score": 50,
+                    "is_spam": False,
+                    "waiting_for_us": False,
+                    "message_count": 0,
+                    "last_message_preview": "",
+                    "last_activity_at": first.created_at,
+                    "created_at": utcnow(),
+                }
+            )
+        new_ids = insert_rows(session, CONVERSATIONS, new_rows)
+        for key, cid in zip(missing, new_ids, strict=True):
+            convs[key] = _ConvState(
+                cid, ConversationStatus.OPEN, None, None, 0, False, "", first_fan.get(key), new=True
+            )
+    return convs, thread_of
+
+
+def _insert_messages(
+    session: Session,
+    channel: ChannelRef,
+    items: list[IncomingItem],
+    identities: dict[str, tuple[int, int]],
+    thread_of: dict[str, str],
+    convs: dict[str, _ConvState],
+    verdicts: Sequence[Verdict | None],
+    report: IngestReport,
+) -> None:
+    conv_ids = {key: state.id for key, state in convs.items()}
+    now = utcnow()
+    rows = []
+    for item, verdict in zip(items, verdicts, strict=True):
+        own = channel.is_own(item)
+        ident = None if own else identities.get(item.author.external_id)
+        row: dict[str, Any] = {
+            "workspace_id": channel.workspace_id,
+            "channel_id": channel.id,
+            "conversation_id": conv_ids[thread_of[item.external_id]],
+            "external_id": item.external_id,
+            "direction": Direction.OUTBOUND if own else Direction.INBOUND,
+            "kind": item.kind,
+            "text": item.text,
+            "html": item.html,
+            "lang": item.lang,
+            "sent_at": item.created_at,
+            "author_identity_id": ident[0] if ident else None,
+            "parent_external_id": item.parent_id,
+            "url": item.url,
+            "media": [dict(m) for m in item.media] or None,
+            "raw": dict(item.raw) if item.raw else None,
+            "edited_at": item.edited_at,
+            "created_at": now,
+            "classified_at": None,
+            "classifier_version": None,
+            "spam": None,
+            "spam_score": None,
+            "sentiment": None,
+            "toxic": None,
+            "intent": None,
+            "reasons": None,
+        }
+        if verdict is not None and not own:
+            row.update(
+                classified_at=now,
+                classifier_version=verdict.model_version,
+                spam=verdict.spam,
+                spam_score=float(verdict.spam_score),
+                sentiment=verdict.sentiment,
+                toxic=verdict.toxic,
+                intent=verdict.intent,
+                reasons=list(verdict.reasons),
+                lang=item.lang or verdict.lang,
+            )
+        rows.append(row)
+    ids = insert_rows(session, MESSAGES, rows)
+    report.message_ids.extend(ids)
+    report.created += len(ids)
+    report.conversation_ids.update(conv_ids.values())
+    if any(i.parent_id for i in items):
+        _link_parents(session, channel, min(ids))
+
+
+def _link_parents(session: Session, channel: ChannelRef, first_new_id: int) -> None:
+    """Point new replies at their parent message once both are stored."""
+    parent = MESSAGES.alias("parent")
+    msg = MESSAGES
+    session.execute(
+        update(msg)
+        .where(
+            msg.c.channel_id == channel.id,
+            msg.c.id >= first_new_id,
+            msg.c.parent_id.is_(None),
+            msg.c.parent_external_id.is_not(None),
+        )
+        .values(
+            parent_id=select(parent.c.id)
+            .where(
+                parent.c.channel_id == msg.c.channel_id,
+                parent.c.external_id == msg.c.parent_external_id,
+            )
+            .scalar_subquery()
+        )
+    )
+
+
+def _update_conversations(
+    session: Session,
+    channel: ChannelRef,
+    items: list[IncomingItem],
+    convs: dict[str, _ConvState],
+    thread_of: dict[str, str],
+    report: IngestReport,
+) -> None:
+    """Roll the new messages into each conversation's summary row.
+
+    A fan writing again reopens a conversation that was done or snoozed: that is
+    the moment the team needs to see it.
+    """
+    for item in items:  # oldest first
+        state = convs[thread_of[item.external_id]]
+        state.touched = True
+        state.message_count += 1
+        inbound = not channel.is_own(item)
+        if state.last_activity_at is None or item.created_at >= state.last_activity_at:
+            state.last_activity_at = item.created_at
+            state.waiting_for_us = inbound
+            state.preview = preview(item.text)
+        if inbound:
+            if state.last_inbound_at is None or item.created_at > state.last_inbound_at:
+                state.last_inbound_at = item.created_at
+            if state.status != ConversationStatus.OPEN and not state.new:
+                state.status = ConversationStatus.OPEN
+    params = [
+        {
+            "cid": s.id,
+            "status": s.status.value,
+            "last_activity_at": s.last_activity_at,
+            "last_inbound_at": s.last_inbound_at,
+            "message_count": s.message_count,
+            "waiting_for_us": s.waiting_for_us,
+            "preview": s.preview,
+        }
+        for s in convs.values()
+        if s.touched
+    ]
+    t = CONVERSATIONS
+    status = bindparam("status", type_=String(24))
+    session.execute(
+        update(t)
+        .where(t.c.id == bindparam("cid"))
+        .values(
+            status=status,
+            snooze_until=case(
+                (status == ConversationStatus.OPEN.value, None),
+                else_=t.c.snooze_until,
+            ),
+            last_activity_at=bindparam("last_activity_at"),
+            last_inbound_at=bindparam("last_inbound_at"),
+            message_count=bindparam("message_count"),
+            waiting_for_us=bindparam("waiting_for_us"),
+            last_message_preview=bindparam("preview"),
+        ),
+        params,
+    )
+    report.conversation_ids.update(s.id for s in convs.values() if s.touched)
+
+
+def _update_fans(
+    session: Session,
+    items: list[IncomingItem],
+    identities: dict[str, tuple[int, int]],
+    channel: ChannelRef,
+) -> None:
+    per_fan: dict[int, tuple[int, datetime, datetime]] = {}
+    for item in items:
+        ident = identities.get(item.author.external_id)
+        if ident is None or channel.is_own(item):
+            continue
+        count, first, last = per_fan.get(ident[1], (0, item.created_at, item.created_at))
+        per_fan[ident[1]] = (count + 1, min(first, item.created_at), max(last, item.created_at))
+    if not per_fan:
+        return
+    t = FANS
+    first_p = bindparam("first", type_=UTCDateTime())
+    last_p = bindparam("last", type_=UTCDateTime())
+    session.execute(
+        update(t)
+        .where(t.c.id == bindparam("fid"))
+        .values(
+            message_count=t.c.message_count + bindparam("n", type_=Integer()),
+            first_seen_at=case(
+                (t.c.first_seen_at.is_(None), first_p),
+                (t.c.first_seen_at > first_p, first_p),
+                else_=t.c.first_seen_at,
+            ),
+            last_seen_at=case(
+                (t.c.last_seen_at.is_(None), last_p),
+                (t.c.last_seen_at < last_p, last_p),
+                else_=t.c.last_seen_at,
+            ),
+        ),
+        [{"fid": f, "n": n, "first": a, "last": b} for f, (n, a, b) in per_fan.items()],
+    )

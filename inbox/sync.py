@@ -1,0 +1,195 @@
+"""Syncing one channel: fetch pages from its connector and feed them to the pipeline.
+
+Each page is stored in its own transaction together with the cursor that
+follows it, so a crash between pages resumes from the last stored page and a
+crash inside a page stores none of it. A lease on the channel row keeps two
+workers from syncing one channel at once; it expires on its own if a worker
+dies, so another worker takes over within :data:`LEASE_S` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, update
+
+from crm.runtime import Runtime
+from inbox import connectors
+from inbox.connectors.base import (
+    AuthError,
+    ChannelConfig,
+    Connector,
+    ConnectorError,
+    PermanentError,
+    RateLimited,
+    TransientError,
+)
+from inbox.pipeline import ChannelRef, Classify, IngestReport, ingest
+from models import AuditEvent, Channel, ChannelHealth, utcnow
+
+log = logging.getLogger(__name__)
+LEASE_S = 90
+PAGE_SIZE = 100
+MAX_BACKOFF_S = 3600
+
+
+@dataclass
+class SyncReport:
+    channel_id: int
+    pages: int = 0
+    ingest: IngestReport = field(default_factory=IngestReport)
+    skipped_lease: bool = False
+    error: str | None = None
+
+
+def channel_config(rt: Runtime, channel: Channel) -> ChannelConfig:
+    return ChannelConfig(
+        channel_id=channel.id,
+        network=channel.network,
+        handle=channel.handle,
+        external_id=channel.external_id,
+        credentials=rt.box.decrypt(channel.credentials_encrypted),
+        base_url=channel.base_url,
+        state=dict(channel.state or {}),
+        options=dict((channel.state or {}).get("options", {})),
+    )
+
+
+def build_connector(rt: Runtime, channel: Channel) -> Connector:
+    return connectors.build(channel.connector, channel_config(rt, channel))
+
+
+def _take_lease(rt: Runtime, channel_id: int, owner: str) -> bool:
+    now = utcnow()
+    with rt.session() as s:
+        result = s.execute(
+            update(Channel)
+            .where(
+                Channel.id == channel_id,
+                or_(
+                    Channel.sync_lease_until.is_(None),
+                    Channel.sync_lease_until < now,
+                    Channel.sync_lease_owner == owner,
+                ),
+            )
+            .values(sync_lease_owner=owner, sync_lease_until=now + timedelta(seconds=LEASE_S))
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _release_lease(rt: Runtime, channel_id: int, owner: str) -> None:
+    with rt.session() as s:
+        s.execute(
+            update(Channel)
+            .where(Channel.id == channel_id, Channel.sync_lease_owner == owner)
+            .values(sync_lease_owner=None, sync_lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def backoff_seconds(failures: int, retry_after: float | None, base: int) -> float:
+    """Honour the network's own Retry-After; otherwise back off exponentially."""
+    if retry_after is not None:
+        return max(1.0, retry_after)
+    return float(min(MAX_BACKOFF_S, base * 2 ** max(0, failures - 1)))
+
+
+def sync_channel(
+    rt: Runtime,
+    channel_id: int,
+    *,
+    classify: Classify | None = None,
+    max_pages: int = 50,
+    connector: Connector | None = None,
+) -> SyncReport:
+    """Fetch everything new on a channel. Returns quickly if another sync holds it."""
+    report = SyncReport(channel_id)
+    owner = secrets.token_hex(8)
+    if not _take_lease(rt, channel_id, owner):
+        report.skipped_lease = True
+        return report
+    try:
+        with rt.session() as s:
+            channel = s.get(Channel, channel_id)
+            if channel is None or not channel.sync_enabled:
+                return report
+            if connector is None:
+                connector = build_connector(rt, channel)
+            cursor: dict[str, Any] | None = channel.cursor
+        for _ in range(max_pages):
+            result = connector.fetch_since(cursor, PAGE_SIZE)
+            with rt.session() as s:
+                channel = s.get_one(Channel, channel_id)
+                if channel.sync_lease_owner != owner:
+                    raise TransientError("lost the sync lease to another worker")
+                page = ingest(s, ChannelRef.of(channel), result.items, classify)
+                for reason, raw in result.malformed:
+                    log.warning(
+                        "channel %s: malformed item skipped: %s; raw=%r", channel.label, reason, raw
+                    )
+                    page.skipped.append(("", reason))
+                channel.cursor = result.cursor
+                channel.state = {**(channel.state or {}), **dict(connector.state)}
+                channel.sync_lease_until = utcnow() + timedelta(seconds=LEASE_S)
+            report.pages += 1
+            report.ingest.merge(page)
+            cursor = result.cursor
+            if not result.has_more:
+                break
+        _record_success(rt, channel_id)
+    except ConnectorError as exc:
+        report.error = str(exc)
+        _record_failure(rt, channel_id, exc)
+    finally:
+        _release_lease(rt, channel_id, owner)
+    return report
+
+
+def _record_success(rt: Runtime, channel_id: int) -> None:
+    with rt.session() as s:
+        channel = s.get_one(Channel, channel_id)
+        now = utcnow()
+        channel.health = ChannelHealth.OK
+        channel.last_synced_at = now
+        channel.consecutive_failures = 0
+        channel.next_sync_at = now + timedelta(seconds=channel.sync_interval_s)
+
+
+def _record_failure(rt: Runtime, channel_id: int, exc: ConnectorError) -> None:
+    """Channel health after a failed sync. A revoked token stops retries until reconnected."""
+    with rt.session() as s:
+        channel = s.get_one(Channel, channel_id)
+        now = utcnow()
+        channel.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        channel.last_error_at = now
+        channel.consecutive_failures += 1
+        if isinstance(exc, AuthError):
+            if channel.health != ChannelHealth.NEEDS_RECONNECT:
+                s.add(
+                    AuditEvent(
+                        workspace_id=channel.workspace_id,
+                        action="channel.needs_reconnect",
+                        subject_type="channel",
+                        subject_id=channel.id,
+                        data={"error": str(exc)[:500]},
+                    )
+                )
+            channel.health = ChannelHealth.NEEDS_RECONNECT
+            channel.next_sync_at = None  # no retry storm: a person must reconnect
+            log.warning("channel %s needs reconnecting: %s", channel.label, exc)
+            return
+        retry_after = exc.retry_after if isinstance(exc, TransientError) else None
+        if isinstance(exc, PermanentError):
+            retry_after = None
+        delay = backoff_seconds(
+            channel.consecutive_failures, retry_after, min(channel.sync_interval_s, 60)
+        )
+        channel.health = ChannelHealth.DEGRADED
+        channel.next_sync_at = now + timedelta(seconds=delay)
+        level = logging.INFO if isinstance(exc, RateLimited) else logging.WARNING
+        log.log(level, "channel %s sync failed (%s); next try in %.0fs", channel.label, exc, delay)

@@ -1,0 +1,50 @@
+"""The database schema of Unplugged: one module per aggregate, no Flask.
+
+Importing this package registers every table on :data:`Base.metadata`, which
+is what Alembic compares the migrations against.
+"""
+
+from models.audit import AuditEvent
+from models.base import Base, utcnow
+from models.channel import Channel, ChannelHealth
+from models.conversation import (
+    Conversation,
+    ConversationStatus,
+    Direction,
+    Label,
+    Message,
+    MessageKind,
+    Note,
+    Priority,
+    conversation_labels,
+)
+from models.fan import Fan, Identity, Segment
+from models.outbox import Reply, ReplyStatus
+from models.team import Membership, Role, User, UserSession, Workspace
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Channel",
+    "ChannelHealth",
+    "Conversation",
+    "ConversationStatus",
+    "Direction",
+    "Fan",
+    "Identity",
+    "Label",
+    "Membership",
+    "Message",
+    "MessageKind",
+    "Note",
+    "Priority",
+    "Reply",
+    "ReplyStatus",
+    "Role",
+    "Segment",
+    "User",
+    "UserSession",
+    "Workspace",
+    "conversation_labels",
+    "utcnow",
+]

@@ -1,0 +1,125 @@
+"""Shared fixtures.
+
+The suite runs on SQLite by default. With ``UNPLUGGED_TEST_DATABASE_URL``
+(PostgreSQL) and ``UNPLUGGED_TEST_REDIS_URL`` set, as ``.ci/run`` does for its
+second pass, the same tests run on PostgreSQL and the rq tests use a real
+Redis and real worker processes; without them rq runs on fakeredis.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+import models
+from crm.app import create_app
+from crm.config import Settings
+from crm.runtime import Runtime, build_runtime, set_runtime
+from crm.services import accounts
+from models import Role
+
+PG_URL = os.environ.get("UNPLUGGED_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("UNPLUGGED_TEST_REDIS_URL")
+PASSWORD = "correct horse battery"
+TEST_KEY = Fernet.generate_key().decode()
+
+
+def pytest_report_header() -> list[str]:
+    return [
+        f"unplugged database: {'postgresql' if PG_URL else 'sqlite'}; "
+        f"redis: {'real' if REDIS_URL else 'fakeredis'}"
+    ]
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    base = Settings(
+        database_url=PG_URL or f"sqlite:///{tmp_path / 'test.db'}",
+        secret_key="test-secret",
+        encryption_keys=(TEST_KEY,),
+        jobs_mode="inline",
+        secure_cookies=False,
+        instance_path=tmp_path,
+    )
+    from dataclasses import replace
+
+    return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+def _reset_schema(rt: Runtime) -> None:
+    if rt.settings.is_sqlite:
+        models.Base.metadata.create_all(rt.engine)
+        return
+    with rt.engine.begin() as conn:
+        models.Base.metadata.create_all(conn)
+        names = ", ".join(f'"{t.name}"' for t in models.Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Iterator[Runtime]:
+    runtime = build_runtime(settings)
+    _reset_schema(runtime)
+    set_runtime(runtime)
+    yield runtime
+    set_runtime(None)
+    runtime.close()
+
+
+@pytest.fixture
+def app(rt: Runtime) -> Flask:
+    application = create_app(runtime=rt)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture
+def workspace(rt: Runtime) -> models.Workspace:
+    with rt.session() as s:
+        ws = accounts.create_workspace(s, "Les Lumières Basses")
+        owner = accounts.create_user(s, "owner@example.org", "Olive Owner", PASSWORD)
+        accounts.add_member(s, ws, owner, Role.OWNER)
+        agent = accounts.create_user(s, "agent@example.org", "Ada Agent", PASSWORD)
+        accounts.add_member(s, ws, agent, Role.AGENT)
+        viewer = accounts.create_user(s, "viewer@example.org", "Vic Viewer", PASSWORD)
+        accounts.add_member(s, ws, viewer, Role.VIEWER)
+    return ws
+
+
+class CsrfClient(FlaskClient):
+    """A test client that sends the CSRF token like the browser's app.js does."""
+
+    csrf: str | None = None
+
+
+def login(client: FlaskClient, email: str = "owner@example.org", password: str = PASSWORD) -> str:
+    """Log in and return the CSRF token of the new session."""
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert token
+    resp = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token.group(1)}
+    )
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    page = client.get("/").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert token
+    return token.group(1)
+
+
+@pytest.fixture
+def client(app: Flask, workspace: models.Workspace) -> FlaskClient:
+    return app.test_client()

@@ -1,0 +1,109 @@
+"""``unplugged import``: idempotent, reports bad lines, never half-written."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from crm.runtime import Runtime
+from inbox import importer, pipeline
+from models import Channel, Conversation, Direction, Message, Workspace
+
+
+def line(ext: str, **kw: Any) -> str:
+    obj: dict[str, Any] = {
+        "network": "bluesky",
+        "channel": "band.bsky.social",
+        "external_id": ext,
+        "text": f"message {ext}",
+        "created_at": "2026-03-01T12:00:00Z",
+        "author": {"external_id": "did:plc:fan", "handle": "fan.bsky.social", "name": "Fan"},
+    }
+    obj.update(kw)
+    return json.dumps(obj)
+
+
+def count(rt: Runtime) -> int:
+    with rt.session() as s:
+        return int(s.scalar(select(func.count()).select_from(Message)) or 0)
+
+
+def test_importing_the_same_file_twice_adds_nothing(rt: Runtime, workspace: Workspace) -> None:
+    lines = [line(str(i), created_at=f"2026-03-01T12:{i:02d}:00+00:00") for i in range(30)]
+    first = importer.import_lines(rt.sessionmaker, workspace.id, lines, batch_size=7)
+    second = importer.import_lines(rt.sessionmaker, workspace.id, lines, batch_size=7)
+    assert (first.created, second.created, second.duplicates) == (30, 0, 30)
+    assert count(rt) == 30
+    assert first.channels_created == ["bluesky:band.bsky.social"]
+
+
+def test_a_bad_line_is_named_and_the_good_lines_go_in(rt: Runtime, workspace: Workspace) -> None:
+    lines = [
+        line("1"),
+        "{not json",
+        line("2", created_at="yesterday"),
+        json.dumps({"network": "x", "text": "no ids"}),
+        line("3", network="myspace"),
+        "",
+        line("4"),
+    ]
+    report = importer.import_lines(rt.sessionmaker, workspace.id, lines)
+    assert report.created == 2
+    by_line = dict(report.errors)
+    assert set(by_line) == {2, 3, 4, 5}
+    assert by_line[2].startswith("not valid JSON")
+    assert "ISO 8601" in by_line[3]
+    assert "missing 'channel'" in by_line[4]
+    assert "unknown network 'myspace'" in by_line[5]
+
+
+def test_the_channels_own_messages_are_outbound(rt: Runtime, workspace: Workspace) -> None:
+    lines = [
+        line("1"),
+        line(
+            "2",
+            parent_id="1",
+            created_at="2026-03-01T12:05:00Z",
+            author={"external_id": "did:plc:band", "handle": "band.bsky.social", "name": "B"},
+        ),
+    ]
+    importer.import_lines(rt.sessionmaker, workspace.id, lines)
+    with rt.session() as s:
+        msgs = s.scalars(select(Message).order_by(Message.sent_at)).all()
+        assert [m.direction for m in msgs] == [Direction.INBOUND, Direction.OUTBOUND]
+        assert s.scalar(select(func.count()).select_from(Conversation)) == 1
+        conv = s.scalars(select(Conversation)).one()
+        assert conv.waiting_for_us is False
+
+
+def test_an_import_killed_midway_leaves_whole_batches_and_resumes(
+    rt: Runtime, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [line(str(i), thread_id=f"t{i % 4}") for i in range(20)]
+    real_update = pipeline._update_conversations
+    calls = {"n": 0}
+
+    def dies_on_third_batch(*args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("killed")
+        real_update(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_update_conversations", dies_on_third_batch)
+    with pytest.raises(KeyboardInterrupt):
+        importer.import_lines(rt.sessionmaker, workspace.id, lines, batch_size=5)
+    assert count(rt) == 10  # two whole batches, nothing of the third
+    with rt.session() as s:
+        for conv in s.scalars(select(Conversation)):
+            stored = s.scalar(
+                select(func.count()).select_from(Message).where(Message.conversation_id == conv.id)
+            )
+            assert conv.message_count == stored
+    monkeypatch.setattr(pipeline, "_update_conversations", real_update)
+    report = importer.import_lines(rt.sessionmaker, workspace.id, lines, batch_size=5)
+    assert report.created == 10 and count(rt) == 20
+    with rt.session() as s:
+        assert s.scalar(select(func.count()).select_from(Channel)) == 1
