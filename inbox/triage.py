@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from crm.triage.classifier import Classification, MessageInput, load_model
-from crm.triage.priority import PriorityContext, score_priority
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm.triage.classifier import Classification, MessageInput, load_model
+from crm.triage.priority import PriorityContext, score_priority
 from inbox.connectors.base import IncomingItem
 from inbox.pipeline import chunks
 from models import Conversation, Direction, Fan, Message, Segment, utcnow
