@@ -80,7 +80,7 @@ def setup(rt: Runtime, *, history_days: int = 14, reset: bool = False) -> DemoIn
                     display_name=demo.display_name,
                     health=ChannelHealth.PENDING,
                     sync_interval_s=DEMO_LIVE_INTERVAL_S,
-                    state={"options": demo.options(history_days=history_days)},
+                    options=demo.options(history_days=history_days),
                 )
                 s.add(ch)
                 s.flush()

@@ -13,14 +13,42 @@ processor, so what is stored is exactly what the ORM would store.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import JSON, Table, func, insert, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from models.base import UTCDateTime
+
 _Processor = Callable[[Any], Any] | None  # a column type's bind processor
 _cache: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[_Processor]]] = {}
+
+
+class PreEncodedJSON(str):
+    """JSON text that is already encoded (an imported line): stored as it is."""
+
+
+@lru_cache(maxsize=8192)  # rows of one batch share created_at; replies share their parents'
+def sqlite_datetime(value: datetime) -> str:
+    """The text SQLAlchemy's SQLite dialect stores for a UTC time, made in C (fast path)."""
+    if value.tzinfo is not None and value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _processor(table: Table, name: str, dialect: Dialect) -> _Processor:
+    column_type = table.c[name].type
+    if isinstance(column_type, UTCDateTime) and dialect.name == "sqlite":
+        return sqlite_datetime
+    if isinstance(column_type, JSON):
+        encode = column_type._cached_bind_processor(dialect)
+        if encode is None:
+            return None
+        return lambda v: v if isinstance(v, PreEncodedJSON) else encode(v)
+    return column_type._cached_bind_processor(dialect)
 
 
 def _plan(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[str, list[_Processor]]:
@@ -30,10 +58,7 @@ def _plan(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[str
             f'INSERT INTO "{table.name}" ({", ".join(columns)}) '
             f"VALUES ({', '.join('?' for _ in columns)})"
         )
-        procs: list[_Processor] = [
-            table.c[name].type._cached_bind_processor(dialect) for name in columns
-        ]
-        _cache[key] = (sql, procs)
+        _cache[key] = (sql, [_processor(table, name, dialect) for name in columns])
     return _cache[key]
 
 
@@ -60,3 +85,32 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         params.append(tuple(values))
     conn.exec_driver_sql(sql, params)
     return ids
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    return None if value is None else sqlite_datetime(value)
+
+
+def time_adapter(session: Session) -> Callable[[datetime | None], object]:
+    """How this connection's driver wants a UTC time: SQLite's stored text, or naive UTC."""
+    return _sqlite_time if session.connection().dialect.name == "sqlite" else _naive_utc
+
+
+def execute_many(session: Session, sql: str, params: Sequence[tuple[Any, ...]]) -> None:
+    """Run one statement (written with ``?`` placeholders) for many parameter tuples.
+
+    For the pipeline's hot UPDATEs: the values are already in the driver's types
+    (see :func:`db_time`), so SQLAlchemy's per-row processing is skipped.
+    """
+    if not params:
+        return
+    conn = session.connection()
+    if conn.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    conn.exec_driver_sql(sql, list(params))

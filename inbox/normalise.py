@@ -7,16 +7,18 @@ A bad item raises :class:`BadItem` with a reason a person can read.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from inbox.connectors.base import KINDS, IncomingItem
 
 MAX_TEXT = 50_000  # a long email; anything longer is truncated, not rejected
 MAX_ID = 255
 PREVIEW_CHARS = 280
-_CONTROL = {c for c in map(chr, range(32)) if c not in "\n\t"} | {"\x7f"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class BadItem(ValueError):
@@ -25,9 +27,11 @@ class BadItem(ValueError):
 
 def clean_text(text: str) -> str:
     """NFC-normalised text without control characters (newlines and tabs kept)."""
-    if any(c in _CONTROL for c in text):
-        text = "".join(c for c in text if c not in _CONTROL)
-    return unicodedata.normalize("NFC", text)
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return text
 
 
 def preview(text: str) -> str:
@@ -36,6 +40,8 @@ def preview(text: str) -> str:
 
 
 def as_utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
@@ -63,18 +69,23 @@ def normalise(item: IncomingItem) -> IncomingItem:
         text = text[:MAX_TEXT]
     if not text.strip() and not item.media and not item.deleted:
         raise BadItem("empty message")
-    return replace(
-        item,
-        external_id=item.external_id.strip(),
-        text=text,
-        created_at=as_utc(item.created_at),
-        edited_at=as_utc(item.edited_at) if item.edited_at else None,
-        thread_id=item.thread_id or None,
-        parent_id=item.parent_id or None,
-        author=replace(
-            author,
-            handle=clean_text(author.handle)[:MAX_ID],
-            name=clean_text(author.name)[:MAX_ID],
-        ),
-        subject=clean_text(item.subject)[:500] if item.subject else None,
-    )
+    handle = clean_text(author.handle)[:MAX_ID]
+    name = clean_text(author.name)[:MAX_ID]
+    if handle != author.handle or name != author.name:
+        author = replace(author, handle=handle, name=name)
+    changes: dict[str, Any] = {
+        "external_id": item.external_id.strip(),
+        "text": text,
+        "created_at": as_utc(item.created_at),
+        "edited_at": as_utc(item.edited_at) if item.edited_at else None,
+        "thread_id": item.thread_id or None,
+        "parent_id": item.parent_id or None,
+        "author": author,
+        "subject": clean_text(item.subject)[:500] if item.subject else None,
+    }
+    # Most items are clean already: copy only when something changed.
+    if all(
+        getattr(item, key) is value or getattr(item, key) == value for key, value in changes.items()
+    ):
+        return item
+    return replace(item, **changes)

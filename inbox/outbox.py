@@ -192,7 +192,7 @@ def _target(s: Session, reply: Reply, conv: Conversation) -> ReplyTarget:
 
 def send_reply(rt: Runtime, reply_id: int) -> ReplyStatus:
     """Send one queued reply. Idempotent: a sent reply is never sent again."""
-    from inbox.sync import build_connector
+    from inbox.sync import build_connector, store_state
 
     if not _claim(rt, reply_id):
         with rt.session() as s:
@@ -204,6 +204,7 @@ def send_reply(rt: Runtime, reply_id: int) -> ReplyStatus:
         channel = s.get_one(Channel, conv.channel_id)
         target = _target(s, reply, conv)
         connector = build_connector(rt, channel)
+        channel_id = channel.id
         text, key = reply.text, reply.idempotency_key
     try:
         sent = connector.send_reply(target, text, key)
@@ -213,7 +214,10 @@ def send_reply(rt: Runtime, reply_id: int) -> ReplyStatus:
     except (AuthError, PermanentError, ConnectorError) as exc:
         _fail(rt, reply_id, exc)
         return ReplyStatus.FAILED
-    _record_sent(rt, reply_id, sent, dict(connector.state))
+    finally:
+        with rt.session() as s:
+            store_state(rt, s.get_one(Channel, channel_id), connector)
+    _record_sent(rt, reply_id, sent)
     return ReplyStatus.SENT
 
 
@@ -246,7 +250,7 @@ def _fail(rt: Runtime, reply_id: int, exc: ConnectorError) -> None:
             channel.last_error_at = utcnow()
 
 
-def _record_sent(rt: Runtime, reply_id: int, sent: SentReply, state: dict[str, object]) -> None:
+def _record_sent(rt: Runtime, reply_id: int, sent: SentReply) -> None:
     """Store the reply as an outbound message in its thread, exactly once."""
     with rt.session() as s:
         reply = s.get_one(Reply, reply_id)
@@ -283,8 +287,6 @@ def _record_sent(rt: Runtime, reply_id: int, sent: SentReply, state: dict[str, o
             conv.last_activity_at = sent.created_at
             conv.waiting_for_us = False
             conv.last_message_preview = reply.text[:280]
-        if state:
-            channel.state = {**(channel.state or {}), **state}
         s.add(
             AuditEvent(
                 workspace_id=conv.workspace_id,

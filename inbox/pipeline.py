@@ -15,10 +15,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import Integer, String, Table, bindparam, case, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from inbox.bulk import insert_rows
+from inbox.bulk import execute_many, insert_rows, time_adapter
 from inbox.connectors.base import IncomingItem
 from inbox.normalise import BadItem, normalise, preview
 from inbox.queue import defer
@@ -32,7 +32,6 @@ from models import (
     Message,
     utcnow,
 )
-from models.base import UTCDateTime
 
 log = logging.getLogger(__name__)
 MESSAGES = cast(Table, Message.__table__)
@@ -508,37 +507,27 @@ def _update_conversations(
                 state.last_inbound_at = item.created_at
             if state.status != ConversationStatus.OPEN and not state.new:
                 state.status = ConversationStatus.OPEN
-    params = [
-        {
-            "cid": s.id,
-            "status": s.status.value,
-            "last_activity_at": s.last_activity_at,
-            "last_inbound_at": s.last_inbound_at,
-            "message_count": s.message_count,
-            "waiting_for_us": s.waiting_for_us,
-            "preview": s.preview,
-        }
-        for s in convs.values()
-        if s.touched
-    ]
-    t = CONVERSATIONS
-    status = bindparam("status", type_=String(24))
-    session.execute(
-        update(t)
-        .where(t.c.id == bindparam("cid"))
-        .values(
-            status=status,
-            snooze_until=case(
-                (status == ConversationStatus.OPEN.value, None),
-                else_=t.c.snooze_until,
-            ),
-            last_activity_at=bindparam("last_activity_at"),
-            last_inbound_at=bindparam("last_inbound_at"),
-            message_count=bindparam("message_count"),
-            waiting_for_us=bindparam("waiting_for_us"),
-            last_message_preview=bindparam("preview"),
-        ),
-        params,
+    touched = [s for s in convs.values() if s.touched]
+    db_time = time_adapter(session)
+    execute_many(
+        session,
+        "UPDATE conversations SET status = ?,"
+        " snooze_until = CASE WHEN ? THEN NULL ELSE snooze_until END,"
+        " last_activity_at = ?, last_inbound_at = ?, message_count = ?, waiting_for_us = ?,"
+        " last_message_preview = ? WHERE id = ?",
+        [
+            (
+                s.status.value,
+                s.status == ConversationStatus.OPEN,
+                db_time(s.last_activity_at),
+                db_time(s.last_inbound_at),
+                s.message_count,
+                s.waiting_for_us,
+                s.preview,
+                s.id,
+            )
+            for s in touched
+        ],
     )
     report.conversation_ids.update(s.id for s in convs.values() if s.touched)
 
@@ -558,24 +547,23 @@ def _update_fans(
         per_fan[ident[1]] = (count + 1, min(first, item.created_at), max(last, item.created_at))
     if not per_fan:
         return
-    t = FANS
-    first_p = bindparam("first", type_=UTCDateTime())
-    last_p = bindparam("last", type_=UTCDateTime())
-    session.execute(
-        update(t)
-        .where(t.c.id == bindparam("fid"))
-        .values(
-            message_count=t.c.message_count + bindparam("n", type_=Integer()),
-            first_seen_at=case(
-                (t.c.first_seen_at.is_(None), first_p),
-                (t.c.first_seen_at > first_p, first_p),
-                else_=t.c.first_seen_at,
-            ),
-            last_seen_at=case(
-                (t.c.last_seen_at.is_(None), last_p),
-                (t.c.last_seen_at < last_p, last_p),
-                else_=t.c.last_seen_at,
-            ),
-        ),
-        [{"fid": f, "n": n, "first": a, "last": b} for f, (n, a, b) in per_fan.items()],
+    db_time = time_adapter(session)
+    execute_many(
+        session,
+        "UPDATE fans SET message_count = message_count + ?,"
+        " first_seen_at = CASE WHEN first_seen_at IS NULL OR first_seen_at > ? THEN ?"
+        " ELSE first_seen_at END,"
+        " last_seen_at = CASE WHEN last_seen_at IS NULL OR last_seen_at < ? THEN ?"
+        " ELSE last_seen_at END WHERE id = ?",
+        [
+            (
+                n,
+                db_time(a),
+                db_time(a),
+                db_time(b),
+                db_time(b),
+                fan_id,
+            )
+            for fan_id, (n, a, b) in per_fan.items()
+        ],
     )

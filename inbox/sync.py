@@ -54,9 +54,20 @@ def channel_config(rt: Runtime, channel: Channel) -> ChannelConfig:
         external_id=channel.external_id,
         credentials=rt.box.decrypt(channel.credentials_encrypted),
         base_url=channel.base_url,
-        state=dict(channel.state or {}),
-        options=dict((channel.state or {}).get("options", {})),
+        state=rt.box.decrypt(channel.state_encrypted),
+        options=dict(channel.options or {}),
     )
+
+
+def store_state(rt: Runtime, channel: Channel, connector: Connector) -> None:
+    """Keep what the connector wants kept (encrypted), after every call, failed ones too:
+    a rotated refresh token is single-use, and losing it would force a reconnect."""
+    new = dict(connector.state)
+    if not new:
+        return
+    old = rt.box.decrypt(channel.state_encrypted)
+    if old != {**old, **new}:
+        channel.state_encrypted = rt.box.encrypt({**old, **new})
 
 
 def build_connector(rt: Runtime, channel: Channel) -> Connector:
@@ -134,7 +145,7 @@ def sync_channel(
                     )
                     page.skipped.append(("", reason))
                 channel.cursor = result.cursor
-                channel.state = {**(channel.state or {}), **dict(connector.state)}
+                store_state(rt, channel, connector)
                 channel.sync_lease_until = utcnow() + timedelta(seconds=LEASE_S)
             report.pages += 1
             report.ingest.merge(page)
@@ -144,7 +155,7 @@ def sync_channel(
         _record_success(rt, channel_id)
     except ConnectorError as exc:
         report.error = str(exc)
-        _record_failure(rt, channel_id, exc)
+        _record_failure(rt, channel_id, exc, connector)
     finally:
         _release_lease(rt, channel_id, owner)
     return report
@@ -160,10 +171,14 @@ def _record_success(rt: Runtime, channel_id: int) -> None:
         channel.next_sync_at = now + timedelta(seconds=channel.sync_interval_s)
 
 
-def _record_failure(rt: Runtime, channel_id: int, exc: ConnectorError) -> None:
+def _record_failure(
+    rt: Runtime, channel_id: int, exc: ConnectorError, connector: Connector | None
+) -> None:
     """Channel health after a failed sync. A revoked token stops retries until reconnected."""
     with rt.session() as s:
         channel = s.get_one(Channel, channel_id)
+        if connector is not None:
+            store_state(rt, channel, connector)
         now = utcnow()
         channel.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         channel.last_error_at = now

@@ -19,7 +19,10 @@ from models.conversation import (
     conversation_labels,
 )
 from models.fan import Fan, Identity, Segment
+from models.notification import Notification, NotificationKind
 from models.outbox import Reply, ReplyStatus
+from models.presence import ConversationPresence, PresenceState
+from models.saved_view import SavedView
 from models.team import Membership, Role, User, UserSession, Workspace
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "Channel",
     "ChannelHealth",
     "Conversation",
+    "ConversationPresence",
     "ConversationStatus",
     "Direction",
     "Fan",
@@ -37,10 +41,14 @@ __all__ = [
     "Message",
     "MessageKind",
     "Note",
+    "Notification",
+    "NotificationKind",
+    "PresenceState",
     "Priority",
     "Reply",
     "ReplyStatus",
     "Role",
+    "SavedView",
     "Segment",
     "User",
     "UserSession",

@@ -42,9 +42,12 @@ class Channel(Base):
     base_url: Mapped[str | None] = mapped_column(String(500))  # self-hosted servers, tests
     credentials_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     cursor: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # What a connector wants kept between runs that is not the cursor (a refreshed
-    # session, a quota budget, the sandbox's pending fan answers).
-    state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Choices a person made for the connector (backfill window, the sandbox's seed and rates).
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # What a connector keeps between runs besides the cursor: refreshed tokens, a
+    # session, a quota budget, the sandbox's pending fan answers. Encrypted like the
+    # credentials, since refreshed tokens are credentials.
+    state_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     health: Mapped[ChannelHealth] = mapped_column(
         str_enum(ChannelHealth, "channel_health"), default=ChannelHealth.PENDING
     )

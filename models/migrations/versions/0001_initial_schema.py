@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 14:07:14.330716
+Create Date: 2026-11-25 14:21:48.668150
 """
 
 from collections.abc import Sequence
@@ -85,7 +85,8 @@ def upgrade() -> None:
         sa.Column("base_url", sa.String(length=500), nullable=True),
         sa.Column("credentials_encrypted", sa.LargeBinary(), nullable=True),
         sa.Column("cursor", sa.JSON(), nullable=True),
-        sa.Column("state", sa.JSON(), nullable=True),
+        sa.Column("options", sa.JSON(), nullable=True),
+        sa.Column("state_encrypted", sa.LargeBinary(), nullable=True),
         sa.Column(
             "health",
             sa.Enum(
