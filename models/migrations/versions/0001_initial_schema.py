@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 14:21:48.668150
+Create Date: 2026-11-25 14:22:48.117585
 """
 
 from collections.abc import Sequence
@@ -216,6 +216,33 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_memberships_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "saved_views",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=60), nullable=False),
+        sa.Column("query", sa.JSON(), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_saved_views_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_saved_views_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_saved_views")),
+        sa.UniqueConstraint(
+            "workspace_id", "user_id", "name", name=op.f("uq_saved_views_workspace_id_user_id_name")
+        ),
+    )
+    with op.batch_alter_table("saved_views", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_saved_views_workspace_user", ["workspace_id", "user_id"], unique=False
+        )
+
+    op.create_table(
         "user_sessions",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -392,6 +419,46 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "conversation_presence",
+        sa.Column("conversation_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum("viewing", "typing", name="presence_state", native_enum=False, length=24),
+            nullable=False,
+        ),
+        sa.Column("seen_at", models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_conversation_presence_conversation_id_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_conversation_presence_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_conversation_presence_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "conversation_id", "user_id", name=op.f("pk_conversation_presence")
+        ),
+    )
+    with op.batch_alter_table("conversation_presence", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_conversation_presence_conversation_seen",
+            ["conversation_id", "seen_at"],
+            unique=False,
+        )
+
+    op.create_table(
         "messages",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
@@ -510,6 +577,62 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "notifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "mention",
+                "assigned",
+                "urgent",
+                name="notification_kind",
+                native_enum=False,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column("conversation_id", sa.Integer(), nullable=True),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("text", sa.String(length=280), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("read_at", models.base.UTCDateTime(), nullable=True),
+        sa.Column("emailed_at", models.base.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["actor_id"],
+            ["users.id"],
+            name=op.f("fk_notifications_actor_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_notifications_conversation_id_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_notifications_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_notifications_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+    )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index("ix_notifications_conversation", ["conversation_id"], unique=False)
+        batch_op.create_index(
+            "ix_notifications_user_created", ["user_id", "created_at"], unique=False
+        )
+        batch_op.create_index("ix_notifications_user_unread", ["user_id", "read_at"], unique=False)
+
+    op.create_table(
         "replies",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
@@ -588,6 +711,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_replies_conversation_id"))
 
     op.drop_table("replies")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notifications_user_unread")
+        batch_op.drop_index("ix_notifications_user_created")
+        batch_op.drop_index("ix_notifications_conversation")
+
+    op.drop_table("notifications")
     with op.batch_alter_table("notes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notes_conversation_id"))
 
@@ -597,6 +726,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_messages_author")
 
     op.drop_table("messages")
+    with op.batch_alter_table("conversation_presence", schema=None) as batch_op:
+        batch_op.drop_index("ix_conversation_presence_conversation_seen")
+
+    op.drop_table("conversation_presence")
     with op.batch_alter_table("conversation_labels", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_conversation_labels_label_id"))
 
@@ -616,6 +749,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_user_sessions_user_id")
 
     op.drop_table("user_sessions")
+    with op.batch_alter_table("saved_views", schema=None) as batch_op:
+        batch_op.drop_index("ix_saved_views_workspace_user")
+
+    op.drop_table("saved_views")
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_memberships_user_id"))
 
