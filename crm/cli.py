@@ -233,5 +233,7 @@ def worker(burst: bool) -> None:
     if rt.settings.jobs_mode != "rq":
         raise click.ClickException("set REDIS_URL to run rq workers")
     scheduler.run_rq_worker(rt, burst=burst)
+
+
 if __name__ == "__main__":
     main()

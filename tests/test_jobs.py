@@ -118,7 +118,10 @@ def test_rq_runs_jobs_queued_after_commit(rq_runtime: Runtime, tmp_path: Path) -
         }
         done = subprocess.run(
             [sys.executable, "-m", "crm.cli", "worker", "--burst"],
-            env=env, capture_output=True, text=True, timeout=120,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, done.stderr[-2000:]
     else:
