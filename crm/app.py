@@ -51,12 +51,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     from crm import auth, csrf, filters
     from crm.views import inbox as inbox_views
+    from crm.views import settings as settings_views
+    from crm.views import webhooks as webhook_views
 
     auth.init_app(app)
     csrf.init_app(app)
     filters.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox_views.bp)
+    app.register_blueprint(webhook_views.bp)
+    app.register_blueprint(settings_views.bp)
 
     @app.teardown_appcontext
     def _close_session(exc: BaseException | None) -> None:

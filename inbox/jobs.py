@@ -48,3 +48,10 @@ def refresh_conversations(conversation_ids: Sequence[int]) -> None:
 
     with get_runtime().session() as s:
         triage.refresh_conversations(s, conversation_ids)
+
+
+def process_webhook(event_id: int) -> int:
+    """Turn a stored webhook delivery into messages."""
+    from inbox import triage, webhooks
+
+    return webhooks.process(get_runtime(), event_id, classify=triage.classify_items).created

@@ -309,7 +309,9 @@ def _resolve_threads(
     identities: dict[str, tuple[int, int]],
 ) -> tuple[dict[str, _ConvState], dict[str, str]]:
     """Give every item its conversation (thread key -> state), creating new ones."""
-    parent_ids = [i.parent_id for i in items if i.parent_id and not i.thread_id]
+    # A reply whose parent is stored joins the parent's conversation, whatever thread
+    # key the network gave it (Facebook names only the direct parent of a reply).
+    parent_ids = [i.parent_id for i in items if i.parent_id]
     parent_thread: dict[str, str] = {}
     for part in chunks(list(set(parent_ids))):
         rows = session.execute(
@@ -320,14 +322,12 @@ def _resolve_threads(
         parent_thread.update({ext: key for ext, key in rows})
     thread_of: dict[str, str] = {}
     for item in items:  # oldest first, so in-batch parents come before their replies
-        if item.thread_id:
-            key = item.thread_id
-        elif item.parent_id and item.parent_id in thread_of:
+        if item.parent_id and item.parent_id in thread_of:
             key = thread_of[item.parent_id]
         elif item.parent_id and item.parent_id in parent_thread:
             key = parent_thread[item.parent_id]
         else:
-            key = item.external_id
+            key = item.thread_id or item.external_id
         thread_of[item.external_id] = key
     keys = sorted(set(thread_of.values()))
     convs: dict[str, _ConvState] = {}

@@ -24,6 +24,7 @@ from models.outbox import Reply, ReplyStatus
 from models.presence import ConversationPresence, PresenceState
 from models.saved_view import SavedView
 from models.team import Membership, Role, User, UserSession, Workspace
+from models.webhook import WebhookEvent
 
 __all__ = [
     "AuditEvent",
@@ -52,6 +53,7 @@ __all__ = [
     "Segment",
     "User",
     "UserSession",
+    "WebhookEvent",
     "Workspace",
     "conversation_labels",
     "utcnow",

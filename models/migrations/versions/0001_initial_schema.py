@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 14:22:48.117585
+Create Date: 2026-11-25 14:28:16.446527
 """
 
 from collections.abc import Sequence
@@ -34,6 +34,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
+    op.create_table(
+        "webhook_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("body_sha256", sa.String(length=64), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("received_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("processed_at", models.base.UTCDateTime(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_events")),
+        sa.UniqueConstraint("body_sha256", name=op.f("uq_webhook_events_body_sha256")),
+    )
+    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_webhook_events_pending", ["processed_at", "received_at"], unique=False
+        )
+
     op.create_table(
         "workspaces",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -771,5 +789,9 @@ def downgrade() -> None:
 
     op.drop_table("audit_events")
     op.drop_table("workspaces")
+    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_events_pending")
+
+    op.drop_table("webhook_events")
     op.drop_table("users")
     # ### end Alembic commands ###

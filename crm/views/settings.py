@@ -1,0 +1,75 @@
+"""Settings: the workspace's channels, their health, connecting and reconnecting them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from crm.app import db, runtime
+from crm.auth import login_required
+from crm.services import channels as svc
+from models import Role
+from models.channel import NETWORKS
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+def _page(error: str | None = None, status: int = 200, form: dict[str, str] | None = None
+          ) -> ResponseReturnValue:
+    return render_template(
+        "settings_channels.html",
+        channels=svc.list_channels(db(), g.workspace.id),
+        fields=svc.CREDENTIAL_FIELDS,
+        networks=NETWORKS,
+        error=error,
+        form=form or {},
+    ), status
+
+
+@bp.get("/channels")
+@login_required(Role.MANAGER)
+def channels() -> ResponseReturnValue:
+    return _page()
+
+
+@bp.post("/channels")
+@login_required(Role.MANAGER)
+def connect() -> ResponseReturnValue:
+    network = request.form.get("network", "")
+    fields = svc.CREDENTIAL_FIELDS.get(network, ())
+    credentials = {f.name: request.form.get(f"{network}-{f.name}", "") for f in fields}
+    try:
+        backfill = int(request.form.get("backfill_days", "7"))
+    except ValueError:
+        backfill = -1
+    session = db()
+    try:
+        svc.connect(session, runtime().box, g.workspace.id, g.user.id, network,
+                    request.form.get("handle", ""), credentials,
+                    base_url=request.form.get("base_url", "").strip() or None,
+                    backfill_days=backfill)
+        session.commit()
+    except svc.ChannelError as exc:
+        session.rollback()
+        safe = {"network": network, "handle": request.form.get("handle", ""),
+                "base_url": request.form.get("base_url", "")}
+        return _page(str(exc), 422, safe)
+    return redirect(url_for("settings.channels"))
+
+
+@bp.post("/channels/<int:channel_id>/<action>")
+@login_required(Role.MANAGER)
+def act(channel_id: int, action: str) -> ResponseReturnValue:
+    session = db()
+    try:
+        channel = svc.get_channel(session, g.workspace.id, channel_id)
+    except LookupError:
+        abort(404)
+    if action == "sync":
+        svc.sync_now(session, channel)
+    elif action in {"pause", "resume"}:
+        svc.set_paused(session, channel, action == "pause", g.user.id)
+    else:
+        abort(404)
+    session.commit()
+    return redirect(url_for("settings.channels"))
