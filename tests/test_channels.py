@@ -18,11 +18,17 @@ def test_connecting_a_channel_stores_its_credentials_encrypted(
     client: FlaskClient, rt: Runtime, workspace: Workspace
 ) -> None:
     csrf = login(client)
-    resp = client.post("/settings/channels", data={
-        "csrf_token": csrf, "network": "bluesky", "handle": "band.bsky.social",
-        "bluesky-handle": "band.bsky.social", "bluesky-app_password": "abcd-efgh-ijkl-mnop",
-        "backfill_days": "3",
-    })
+    resp = client.post(
+        "/settings/channels",
+        data={
+            "csrf_token": csrf,
+            "network": "bluesky",
+            "handle": "band.bsky.social",
+            "bluesky-handle": "band.bsky.social",
+            "bluesky-app_password": "abcd-efgh-ijkl-mnop",
+            "backfill_days": "3",
+        },
+    )
     assert resp.status_code == 302
     with rt.session() as s:
         ch = s.scalars(select(Channel)).one()
@@ -33,11 +39,14 @@ def test_connecting_a_channel_stores_its_credentials_encrypted(
     assert "band.bsky.social" in page and "abcd-efgh" not in page
 
 
-def test_missing_credentials_are_named(client: FlaskClient, rt: Runtime,
-                                       workspace: Workspace) -> None:
+def test_missing_credentials_are_named(
+    client: FlaskClient, rt: Runtime, workspace: Workspace
+) -> None:
     csrf = login(client)
-    resp = client.post("/settings/channels", data={"csrf_token": csrf, "network": "mastodon",
-                                                   "handle": "band@mastodon.social"})
+    resp = client.post(
+        "/settings/channels",
+        data={"csrf_token": csrf, "network": "mastodon", "handle": "band@mastodon.social"},
+    )
     assert resp.status_code == 422
     assert "Missing: Access token." in resp.get_data(as_text=True)
     with rt.session() as s:

@@ -14,8 +14,9 @@ from models.channel import NETWORKS
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 
-def _page(error: str | None = None, status: int = 200, form: dict[str, str] | None = None
-          ) -> ResponseReturnValue:
+def _page(
+    error: str | None = None, status: int = 200, form: dict[str, str] | None = None
+) -> ResponseReturnValue:
     return render_template(
         "settings_channels.html",
         channels=svc.list_channels(db(), g.workspace.id),
@@ -44,15 +45,25 @@ def connect() -> ResponseReturnValue:
         backfill = -1
     session = db()
     try:
-        svc.connect(session, runtime().box, g.workspace.id, g.user.id, network,
-                    request.form.get("handle", ""), credentials,
-                    base_url=request.form.get("base_url", "").strip() or None,
-                    backfill_days=backfill)
+        svc.connect(
+            session,
+            runtime().box,
+            g.workspace.id,
+            g.user.id,
+            network,
+            request.form.get("handle", ""),
+            credentials,
+            base_url=request.form.get("base_url", "").strip() or None,
+            backfill_days=backfill,
+        )
         session.commit()
     except svc.ChannelError as exc:
         session.rollback()
-        safe = {"network": network, "handle": request.form.get("handle", ""),
-                "base_url": request.form.get("base_url", "")}
+        safe = {
+            "network": network,
+            "handle": request.form.get("handle", ""),
+            "base_url": request.form.get("base_url", ""),
+        }
         return _page(str(exc), 422, safe)
     return redirect(url_for("settings.channels"))
 
