@@ -65,12 +65,13 @@ def _meta_batches(payload: Any) -> Iterable[tuple[str, str, Callable[..., Any]]]
     from inbox.connectors import facebook, instagram
 
     kind = payload.get("object") if isinstance(payload, dict) else None
-    parser, network = {
+    parsers: dict[str, tuple[Callable[..., Any], str]] = {
         "instagram": (instagram.parse_webhook, "instagram"),
         "page": (facebook.parse_webhook, "facebook"),
-    }.get(kind, (None, ""))
-    if parser is None:
+    }
+    if not isinstance(kind, str) or kind not in parsers:
         raise BadDelivery(f"unknown Meta object {kind!r}")
+    parser, network = parsers[kind]
     accounts = {str(e.get("id")) for e in payload.get("entry", []) if isinstance(e, dict)}
     for account in sorted(accounts):
         yield network, account, parser
@@ -126,9 +127,12 @@ def process(rt: Runtime, event_id: int, classify: Classify | None = None) -> Ing
                     items = list(batch.items)
                     malformed = list(batch.malformed)
                     if batch.mentions:  # Instagram names mentions by id only: read them
+                        from inbox.connectors.instagram import InstagramConnector
                         from inbox.sync import build_connector
 
-                        fetched = build_connector(rt, channel).fetch_mentions(batch.mentions)
+                        connector = build_connector(rt, channel)
+                        assert isinstance(connector, InstagramConnector)
+                        fetched = connector.fetch_mentions(batch.mentions)
                         items += fetched.items
                         malformed += fetched.malformed
                     for reason, raw in malformed:
