@@ -118,6 +118,7 @@ def connect(
     *,
     base_url: str | None = None,
     backfill_days: int = 7,
+    sync_interval_s: int = 120,
 ) -> Channel:
     """Connect an account (or reconnect it with new credentials) and queue its first sync."""
     handle = handle.strip()
@@ -146,6 +147,7 @@ def connect(
     channel.base_url = base_url or None
     channel.options = {**(channel.options or {}), "backfill_days": backfill_days}
     channel.health = ChannelHealth.PENDING
+    channel.sync_interval_s = max(30, sync_interval_s)
     channel.sync_enabled = True
     channel.consecutive_failures = 0
     channel.next_sync_at = None
