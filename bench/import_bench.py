@@ -21,6 +21,7 @@ from inbox.importer import import_lines
 from inbox.queue import JobSpec
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+ROUNDS = 3
 
 
 class DroppingQueue:
@@ -137,10 +138,12 @@ def bench_import(tmp: Path, text_lines: list[str]) -> float:
 
 def main() -> None:
     text_lines = lines(N)
-    with tempfile.TemporaryDirectory() as d:
-        tmp = Path(d)
-        raw = bench_raw(tmp / "raw.db", text_lines)
-        imp = bench_import(tmp, text_lines)
+    raw, imp = 0.0, 0.0
+    for attempt in range(ROUNDS):  # alternate, keep the best of each: other load only slows
+        with tempfile.TemporaryDirectory() as d:
+            tmp = Path(d)
+            raw = max(raw, bench_raw(tmp / f"raw{attempt}.db", text_lines))
+            imp = max(imp, bench_import(tmp, text_lines))
     print(f"import_msgs_per_s: {imp:.0f} msgs/s")
     print(f"raw_insert_rows_per_s: {raw:.0f} rows/s")
     print(f"import_vs_raw_ratio: {imp / raw:.2f} ratio")

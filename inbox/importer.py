@@ -30,12 +30,13 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from inbox.bulk import EncodedMapping
 from inbox.connectors.base import KINDS, Author, IncomingItem
 from inbox.pipeline import ChannelRef, IngestReport, ingest
 from models import Channel, ChannelHealth
 from models.channel import NETWORKS
 
-BATCH = 5000
+BATCH = 10_000
 REQUIRED = ("network", "channel", "external_id", "text", "created_at", "author")
 
 
@@ -60,6 +61,8 @@ class ImportReport:
 
 def _str(obj: dict[str, Any], key: str, required: bool = True, limit: int = 255) -> str | None:
     value = obj.get(key)
+    if type(value) is str and 0 < len(value) <= limit:  # the common case, first
+        return value
     if value is None or value == "":
         if required:
             raise LineError(f"missing {key!r}")
@@ -71,6 +74,15 @@ def _str(obj: dict[str, Any], key: str, required: bool = True, limit: int = 255)
     if len(value) > limit:
         raise LineError(f"{key!r} is longer than {limit} characters")
     return value
+
+
+def _optional(obj: dict[str, Any], key: str, limit: int) -> str | None:
+    value = obj.get(key)
+    if value is None or value == "":
+        return None
+    if type(value) is str and len(value) <= limit:
+        return value
+    return _str(obj, key, required=False, limit=limit)
 
 
 def parse_line(line: str) -> tuple[str, str, IncomingItem]:
@@ -110,12 +122,12 @@ def parse_line(line: str) -> tuple[str, str, IncomingItem]:
         created_at=created,
         author=Author(external_id=author_id, handle=handle, name=name),  # type: ignore[arg-type]
         kind=kind,
-        thread_id=_str(obj, "thread_id", required=False),
-        parent_id=_str(obj, "parent_id", required=False),
-        url=_str(obj, "url", required=False, limit=1000),
-        subject=_str(obj, "subject", required=False, limit=500),
-        lang=_str(obj, "lang", required=False, limit=8),
-        raw=obj,
+        thread_id=_optional(obj, "thread_id", 255),
+        parent_id=_optional(obj, "parent_id", 255),
+        url=_optional(obj, "url", 1000),
+        subject=_optional(obj, "subject", 500),
+        lang=_optional(obj, "lang", 8),
+        raw=EncodedMapping(obj, line.strip()),
     )
     return network, _str(obj, "channel"), item  # type: ignore[return-value]
 

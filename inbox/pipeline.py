@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar, cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from inbox.bulk import execute_many, insert_rows, time_adapter
+from inbox.bulk import execute_many, insert_rows, raw_column, time_adapter
 from inbox.connectors.base import IncomingItem
 from inbox.normalise import BadItem, normalise, preview
 from inbox.queue import defer
@@ -144,14 +144,15 @@ def ingest(
         return report
     new_items = _split_known(session, channel, batch, report, now)
     if new_items:
-        identities = _resolve_identities(session, channel, new_items, report)
+        new_fans: set[int] = set()
+        identities = _resolve_identities(session, channel, new_items, report, new_fans)
         convs, thread_of = _resolve_threads(session, channel, new_items, identities)
         verdicts = list(classify(new_items)) if classify else [None] * len(new_items)
         _insert_messages(
             session, channel, new_items, identities, thread_of, convs, verdicts, report
         )
         _update_conversations(session, channel, new_items, convs, thread_of, report)
-        _update_fans(session, new_items, identities, channel)
+        _update_fans(session, new_items, identities, channel, skip=new_fans)
     if defer_jobs and report.message_ids:
         from inbox import jobs
 
@@ -248,9 +249,17 @@ def _split_known(
 
 
 def _resolve_identities(
-    session: Session, channel: ChannelRef, items: list[IncomingItem], report: IngestReport
+    session: Session,
+    channel: ChannelRef,
+    items: list[IncomingItem],
+    report: IngestReport,
+    new_fans: set[int],
 ) -> dict[str, tuple[int, int]]:
-    """Map author external id -> (identity id, fan id), creating fans for new people."""
+    """Map author external id -> (identity id, fan id), creating fans for new people.
+
+    New fans are inserted with their message counts already in place (no update
+    after the insert); their ids are added to ``new_fans``.
+    """
     authors = {i.author.external_id: i for i in items if not channel.is_own(i)}
     found: dict[str, tuple[int, int]] = {}
     ids = list(authors)
@@ -266,13 +275,16 @@ def _resolve_identities(
             found[ext] = (iid, fid)
     missing = [ext for ext in ids if ext not in found]
     if missing:
+        stats = _author_stats(items, set(missing))
         fan_rows = [
             {
                 "workspace_id": channel.workspace_id,
                 "display_name": authors[ext].author.name or authors[ext].author.handle,
                 "segment": "new",
                 "engagement_score": 0.0,
-                "message_count": 0,
+                "message_count": stats[ext][0],
+                "first_seen_at": stats[ext][1],
+                "last_seen_at": stats[ext][2],
                 "created_at": utcnow(),
             }
             for ext in missing
@@ -298,8 +310,22 @@ def _resolve_identities(
         identity_ids = insert_rows(session, IDENTITIES, identity_rows)
         for ext, iid, fid in zip(missing, identity_ids, fan_ids, strict=True):
             found[ext] = (iid, fid)
+        new_fans.update(fan_ids)
     report.fan_ids.update(fid for _, fid in found.values())
     return found
+
+
+def _author_stats(
+    items: list[IncomingItem], authors: set[str]
+) -> dict[str, tuple[int, datetime, datetime]]:
+    """(messages, first, last) per author, for fans created with their counts in place."""
+    stats: dict[str, tuple[int, datetime, datetime]] = {}
+    for item in items:  # oldest first
+        ext = item.author.external_id
+        if ext in authors:
+            count, first, _ = stats.get(ext, (0, item.created_at, item.created_at))
+            stats[ext] = (count + 1, first, item.created_at)
+    return stats
 
 
 def _resolve_threads(
@@ -361,10 +387,20 @@ def _resolve_threads(
             first_fan.setdefault(thread_of[item.external_id], ident[1])
     missing = [k for k in keys if k not in convs]
     if missing:
+        by_thread: dict[str, list[IncomingItem]] = {}
+        for item in items:
+            by_thread.setdefault(thread_of[item.external_id], []).append(item)
+        new_states: dict[str, _ConvState] = {}
         new_rows: list[dict[str, Any]] = []
         for key in missing:
             first = first_item[key]
             fan = first_fan.get(key)
+            summary = _ConvState(
+                0, ConversationStatus.OPEN, None, None, 0, False, "", fan, new=True
+            )
+            for item in by_thread[key]:
+                _roll_in(summary, item, not channel.is_own(item))
+            new_states[key] = summary
             new_rows.append(
                 {
                     "workspace_id": channel.workspace_id,
@@ -378,18 +414,18 @@ def _resolve_threads(
                     "priority": "normal",
                     "priority_score": 50,
                     "is_spam": False,
-                    "waiting_for_us": False,
-                    "message_count": 0,
-                    "last_message_preview": "",
-                    "last_activity_at": first.created_at,
+                    "waiting_for_us": summary.waiting_for_us,
+                    "message_count": summary.message_count,
+                    "last_message_preview": summary.preview,
+                    "last_activity_at": summary.last_activity_at,
+                    "last_inbound_at": summary.last_inbound_at,
                     "created_at": utcnow(),
                 }
             )
         new_ids = insert_rows(session, CONVERSATIONS, new_rows)
         for key, cid in zip(missing, new_ids, strict=True):
-            convs[key] = _ConvState(
-                cid, ConversationStatus.OPEN, None, None, 0, False, "", first_fan.get(key), new=True
-            )
+            new_states[key].id = cid
+            convs[key] = new_states[key]
     return convs, thread_of
 
 
@@ -424,7 +460,7 @@ def _insert_messages(
             "parent_external_id": item.parent_id,
             "url": item.url,
             "media": [dict(m) for m in item.media] or None,
-            "raw": dict(item.raw) if item.raw else None,
+            "raw": raw_column(item.raw),
             "edited_at": item.edited_at,
             "created_at": now,
             "classified_at": None,
@@ -480,6 +516,20 @@ def _link_parents(session: Session, channel: ChannelRef, first_new_id: int) -> N
     )
 
 
+def _roll_in(state: _ConvState, item: IncomingItem, inbound: bool) -> None:
+    """Add one message (oldest first) to a conversation's summary."""
+    state.message_count += 1
+    if state.last_activity_at is None or item.created_at >= state.last_activity_at:
+        state.last_activity_at = item.created_at
+        state.waiting_for_us = inbound
+        state.preview = preview(item.text)
+    if inbound:
+        if state.last_inbound_at is None or item.created_at > state.last_inbound_at:
+            state.last_inbound_at = item.created_at
+        if state.status != ConversationStatus.OPEN and not state.new:
+            state.status = ConversationStatus.OPEN
+
+
 def _update_conversations(
     session: Session,
     channel: ChannelRef,
@@ -495,18 +545,10 @@ def _update_conversations(
     """
     for item in items:  # oldest first
         state = convs[thread_of[item.external_id]]
+        if state.new:  # inserted with its summary already
+            continue
         state.touched = True
-        state.message_count += 1
-        inbound = not channel.is_own(item)
-        if state.last_activity_at is None or item.created_at >= state.last_activity_at:
-            state.last_activity_at = item.created_at
-            state.waiting_for_us = inbound
-            state.preview = preview(item.text)
-        if inbound:
-            if state.last_inbound_at is None or item.created_at > state.last_inbound_at:
-                state.last_inbound_at = item.created_at
-            if state.status != ConversationStatus.OPEN and not state.new:
-                state.status = ConversationStatus.OPEN
+        _roll_in(state, item, not channel.is_own(item))
     touched = [s for s in convs.values() if s.touched]
     db_time = time_adapter(session)
     execute_many(
@@ -537,11 +579,12 @@ def _update_fans(
     items: list[IncomingItem],
     identities: dict[str, tuple[int, int]],
     channel: ChannelRef,
+    skip: set[int],
 ) -> None:
     per_fan: dict[int, tuple[int, datetime, datetime]] = {}
     for item in items:
         ident = identities.get(item.author.external_id)
-        if ident is None or channel.is_own(item):
+        if ident is None or ident[1] in skip or channel.is_own(item):
             continue
         count, first, last = per_fan.get(ident[1], (0, item.created_at, item.created_at))
         per_fan[ident[1]] = (count + 1, min(first, item.created_at), max(last, item.created_at))

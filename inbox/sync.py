@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 
 from crm.runtime import Runtime
 from inbox import connectors
@@ -74,6 +74,11 @@ def build_connector(rt: Runtime, channel: Channel) -> Connector:
     return connectors.build(channel.connector, channel_config(rt, channel))
 
 
+def _state_blob(rt: Runtime, channel_id: int) -> bytes | None:
+    with rt.session() as s:
+        return s.scalar(select(Channel.state_encrypted).where(Channel.id == channel_id))
+
+
 def _take_lease(rt: Runtime, channel_id: int, owner: str) -> bool:
     now = utcnow()
     with rt.session() as s:
@@ -129,10 +134,17 @@ def sync_channel(
             channel = s.get(Channel, channel_id)
             if channel is None or not channel.sync_enabled:
                 return report
+            own_connector = connector is None
             if connector is None:
                 connector = build_connector(rt, channel)
             cursor: dict[str, Any] | None = channel.cursor
+        state_seen = _state_blob(rt, channel_id)
         for _ in range(max_pages):
+            if own_connector and _state_blob(rt, channel_id) != state_seen:
+                # Another job (a reply being sent) changed the connector's state while we
+                # were paging: rebuild from the stored state rather than overwrite it.
+                with rt.session() as s:
+                    connector = build_connector(rt, s.get_one(Channel, channel_id))
             result = connector.fetch_since(cursor, PAGE_SIZE)
             with rt.session() as s:
                 channel = s.get_one(Channel, channel_id)
@@ -146,6 +158,7 @@ def sync_channel(
                     page.skipped.append(("", reason))
                 channel.cursor = result.cursor
                 store_state(rt, channel, connector)
+                state_seen = channel.state_encrypted
                 channel.sync_lease_until = utcnow() + timedelta(seconds=LEASE_S)
             report.pages += 1
             report.ingest.merge(page)
