@@ -55,3 +55,11 @@ def process_webhook(event_id: int) -> int:
     from inbox import triage, webhooks
 
     return webhooks.process(get_runtime(), event_id, classify=triage.classify_items).created
+
+
+def index_search() -> int:
+    """Add what was stored since the last run to the full-text index (SQLite)."""
+    from crm.services import search
+
+    with get_runtime().session() as s:
+        return search.catch_up(s)

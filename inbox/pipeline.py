@@ -156,6 +156,7 @@ def ingest(
     if defer_jobs and report.message_ids:
         from inbox import jobs
 
+        defer(session, jobs.index_search, queue="default", job_id="search-index")
         if classify is None:
             for ids in chunks(report.message_ids, 2000):
                 defer(session, jobs.classify_messages, list(ids), queue="classify")

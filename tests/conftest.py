@@ -52,12 +52,25 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     return replace(base, **overrides)  # type: ignore[arg-type]
 
 
+_pg_schema_fresh = False
+
+
 def _reset_schema(rt: Runtime) -> None:
+    from models import search
+
     if rt.settings.is_sqlite:
         models.Base.metadata.create_all(rt.engine)
+        with rt.engine.begin() as conn:
+            search.install(conn)
         return
+    global _pg_schema_fresh
     with rt.engine.begin() as conn:
+        if not _pg_schema_fresh:  # once per run: the schema may be an older version's
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+            _pg_schema_fresh = True
         models.Base.metadata.create_all(conn)
+        search.install(conn)
         names = ", ".join(f'"{t.name}"' for t in models.Base.metadata.sorted_tables)
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 

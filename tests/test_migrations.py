@@ -15,13 +15,23 @@ from crm.db import make_engine
 from tests.conftest import PG_URL
 
 
+def _include(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    from models.search import NOT_IN_MODELS
+
+    return not (reflected and name in NOT_IN_MODELS)
+
+
 def _diff(engine_url: str, schema: str | None = None) -> list[object]:
     engine = make_engine(engine_url)
     if schema:
         engine = create_engine(engine_url, connect_args={"options": f"-csearch_path={schema}"})
     migrate.upgrade(engine)
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": _include}
+        )
         diff = compare_metadata(ctx, models.Base.metadata)
         tables = set(inspect(conn).get_table_names())
     engine.dispose()

@@ -1,0 +1,116 @@
+"""The full-text index, which lives outside the ORM tables.
+
+SQLite: two FTS5 tables with external content (the text stays in ``messages``
+and ``fans``; the index holds only tokens), filled by a catch-up job after each
+sync so that bulk writes stay fast, and kept right on edits and deletions by
+triggers. PostgreSQL: GIN indexes over ``to_tsvector('simple', ...)``, which
+the database maintains itself. The ``unplugged`` configuration (``simple`` plus
+``unaccent``) and FTS5's
+``unicode61 remove_diacritics 2`` tokenizer do no stemming, so English,
+French, Spanish and German text are all searched the same way, accents folded.
+
+:func:`install` is called by the migration and by the test fixtures.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+SQLITE_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS message_fts USING fts5("
+    "text, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS fan_fts USING fts5("
+    "display_name, content='fans', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    # How far the catch-up job has indexed (ids only grow).
+    "CREATE TABLE IF NOT EXISTS search_progress (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL)",
+    # Edits and deletions of rows already indexed.
+    """CREATE TRIGGER IF NOT EXISTS message_fts_update AFTER UPDATE OF text ON messages
+       WHEN old.id <= coalesce((SELECT last_id FROM search_progress WHERE name = 'messages'), 0)
+       BEGIN
+         INSERT INTO message_fts(message_fts, rowid, text) VALUES ('delete', old.id, old.text);
+         INSERT INTO message_fts(rowid, text) VALUES (new.id, new.text);
+       END""",
+    """CREATE TRIGGER IF NOT EXISTS message_fts_delete AFTER DELETE ON messages
+       WHEN old.id <= coalesce((SELECT last_id FROM search_progress WHERE name = 'messages'), 0)
+       BEGIN
+         INSERT INTO message_fts(message_fts, rowid, text) VALUES ('delete', old.id, old.text);
+       END""",
+    """CREATE TRIGGER IF NOT EXISTS fan_fts_update AFTER UPDATE OF display_name ON fans
+       WHEN old.id <= coalesce((SELECT last_id FROM search_progress WHERE name = 'fans'), 0)
+       BEGIN
+         INSERT INTO fan_fts(fan_fts, rowid, display_name) VALUES ('delete', old.id,
+                                                                   old.display_name);
+         INSERT INTO fan_fts(rowid, display_name) VALUES (new.id, new.display_name);
+       END""",
+    """CREATE TRIGGER IF NOT EXISTS fan_fts_delete AFTER DELETE ON fans
+       WHEN old.id <= coalesce((SELECT last_id FROM search_progress WHERE name = 'fans'), 0)
+       BEGIN
+         INSERT INTO fan_fts(fan_fts, rowid, display_name) VALUES ('delete', old.id,
+                                                                   old.display_name);
+       END""",
+)
+
+POSTGRES_DDL = (
+    # A configuration like 'simple' (no stemming: the text mixes languages) that also
+    # folds accents, so "cafe" finds "café". unaccent is a trusted extension (PG 13+).
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    """DO $$
+       DECLARE dict_schema text;
+       BEGIN
+         IF NOT EXISTS (SELECT 1 FROM pg_ts_config
+                        WHERE cfgname = 'unplugged'
+                          AND cfgnamespace = current_schema()::regnamespace) THEN
+           SELECT n.nspname INTO dict_schema FROM pg_ts_dict d
+             JOIN pg_namespace n ON n.oid = d.dictnamespace WHERE d.dictname = 'unaccent';
+           CREATE TEXT SEARCH CONFIGURATION unplugged (COPY = pg_catalog.simple);
+           EXECUTE format('ALTER TEXT SEARCH CONFIGURATION unplugged ALTER MAPPING FOR '
+                          'hword, hword_part, word WITH %%I.unaccent, simple', dict_schema);
+         END IF;
+       END $$""",
+    "CREATE INDEX IF NOT EXISTS ix_messages_fulltext ON messages "
+    "USING gin (to_tsvector('unplugged', text))",
+    "CREATE INDEX IF NOT EXISTS ix_fans_fulltext ON fans "
+    "USING gin (to_tsvector('unplugged', display_name))",
+)
+TS_CONFIG = "unplugged"
+
+# Objects Alembic's autogenerate must not mistake for missing models.
+NOT_IN_MODELS = {
+    "message_fts",
+    "message_fts_data",
+    "message_fts_idx",
+    "message_fts_docsize",
+    "message_fts_config",
+    "fan_fts",
+    "fan_fts_data",
+    "fan_fts_idx",
+    "fan_fts_docsize",
+    "fan_fts_config",
+    "search_progress",
+    "ix_messages_fulltext",
+    "ix_fans_fulltext",
+}
+
+
+def install(conn: Connection) -> None:
+    statements = SQLITE_DDL if conn.dialect.name == "sqlite" else POSTGRES_DDL
+    for statement in statements:
+        conn.exec_driver_sql(statement)
+
+
+def uninstall(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        for name in (
+            "message_fts_update",
+            "message_fts_delete",
+            "fan_fts_update",
+            "fan_fts_delete",
+        ):
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+        for table in ("message_fts", "fan_fts", "search_progress"):
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+    else:
+        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_messages_fulltext")
+        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_fans_fulltext")
+        conn.exec_driver_sql("DROP TEXT SEARCH CONFIGURATION IF EXISTS unplugged")
