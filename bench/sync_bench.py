@@ -31,8 +31,12 @@ HISTORY_DAYS = 2
 
 def options(network_share: float) -> dict[str, object]:
     per_day = TARGET * network_share / HISTORY_DAYS
-    return {"seed": 99, "history_days": HISTORY_DAYS, "history_per_day": per_day,
-            "live_per_hour": 0}
+    return {
+        "seed": 99,
+        "history_days": HISTORY_DAYS,
+        "history_per_day": per_day,
+        "live_per_hour": 0,
+    }
 
 
 def main() -> None:
@@ -40,9 +44,13 @@ def main() -> None:
     total = sum(shares.values())
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        settings = Settings(database_url=f"sqlite:///{tmp / 'sync.db'}", secret_key="b",
-                            encryption_keys=(Fernet.generate_key().decode(),),
-                            jobs_mode="inline", instance_path=tmp)
+        settings = Settings(
+            database_url=f"sqlite:///{tmp / 'sync.db'}",
+            secret_key="b",
+            encryption_keys=(Fernet.generate_key().decode(),),
+            jobs_mode="inline",
+            instance_path=tmp,
+        )
         rt = build_runtime(settings, queue=DroppingQueue())
         models.Base.metadata.create_all(rt.engine)
         triage.classify_items([])  # load the model before the clock starts, as a worker has
@@ -50,9 +58,14 @@ def main() -> None:
         with rt.session() as s:
             ws = accounts.create_workspace(s, "Bench")
             for demo in DEFAULT_DEMO_CHANNELS:
-                ch = Channel(workspace_id=ws.id, network=demo.network, connector="sandbox",
-                             handle=demo.handle, external_id=demo.account_id,
-                             options=options(shares[demo.network] / total))
+                ch = Channel(
+                    workspace_id=ws.id,
+                    network=demo.network,
+                    connector="sandbox",
+                    handle=demo.handle,
+                    external_id=demo.account_id,
+                    options=options(shares[demo.network] / total),
+                )
                 s.add(ch)
                 s.flush()
                 ids.append(ch.id)
@@ -66,10 +79,17 @@ def main() -> None:
         fetch_start = time.perf_counter()
         fetched = 0
         for demo in DEFAULT_DEMO_CHANNELS:
-            conn = connectors.build("sandbox", ChannelConfig(
-                channel_id=0, network=demo.network, handle=demo.handle,
-                external_id=demo.account_id, credentials={},
-                options=options(shares[demo.network] / total)))
+            conn = connectors.build(
+                "sandbox",
+                ChannelConfig(
+                    channel_id=0,
+                    network=demo.network,
+                    handle=demo.handle,
+                    external_id=demo.account_id,
+                    credentials={},
+                    options=options(shares[demo.network] / total),
+                ),
+            )
             cursor = None
             while True:
                 page = conn.fetch_since(cursor, sync.PAGE_SIZE)

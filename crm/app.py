@@ -50,17 +50,31 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
 
     from crm import auth, csrf, filters
+    from crm.api import views as api_views
+    from crm.views import i18n
     from crm.views import inbox as inbox_views
+    from crm.views import live as live_views
+    from crm.views import notifications as notification_views
+    from crm.views import preferences as preference_views
+    from crm.views import saved_views as saved_view_views
     from crm.views import settings as settings_views
+    from crm.views import triage as triage_views
     from crm.views import webhooks as webhook_views
 
     auth.init_app(app)
     csrf.init_app(app)
     filters.init_app(app)
+    i18n.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox_views.bp)
+    app.register_blueprint(triage_views.bp)
+    app.register_blueprint(live_views.bp)
+    app.register_blueprint(notification_views.bp)
+    app.register_blueprint(preference_views.bp)
+    app.register_blueprint(saved_view_views.bp)
     app.register_blueprint(webhook_views.bp)
     app.register_blueprint(settings_views.bp)
+    app.register_blueprint(api_views.bp)
 
     @app.teardown_appcontext
     def _close_session(exc: BaseException | None) -> None:

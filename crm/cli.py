@@ -129,6 +129,31 @@ def _workspace_id(rt: Runtime, slug: str | None) -> int:
     return ids[0]
 
 
+@main.group()
+def token() -> None:
+    """Personal API tokens for /api/v1."""
+
+
+@token.command("create")
+@click.option("--email", required=True, help="Whose token: replies sent with it are theirs")
+@click.option("--workspace", "slug", default=None, help="Workspace slug (default: the only one)")
+@click.option("--name", default="API token", show_default=True)
+def token_create(email: str, slug: str | None, name: str) -> None:
+    """Create a token and print it (it is shown once)."""
+    from sqlalchemy import select
+
+    from crm.services import accounts, api_tokens
+    from models import User
+
+    rt = _runtime(jobs="inline")
+    workspace_id = _workspace_id(rt, slug)
+    with rt.session() as s:
+        user = s.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None or accounts.membership(s, user.id, workspace_id) is None:
+            raise click.ClickException(f"{email} is not a member of that workspace")
+        click.echo(api_tokens.create(s, user, workspace_id, name))
+
+
 @main.command("import")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--workspace", "slug", default=None, help="Workspace slug (default: the only one)")

@@ -74,6 +74,9 @@ class Verdict(Protocol):
     sentiment: str
     toxic: bool
     intent: str
+    intent_score: float
+    urgency: float
+    time_cue: str | None
     lang: str
     reasons: list[str]
     model_version: str
@@ -471,6 +474,9 @@ def _insert_messages(
             "sentiment": None,
             "toxic": None,
             "intent": None,
+            "intent_score": None,
+            "urgency": None,
+            "time_cue": None,
             "reasons": None,
         }
         if verdict is not None and not own:
@@ -482,6 +488,9 @@ def _insert_messages(
                 sentiment=verdict.sentiment,
                 toxic=verdict.toxic,
                 intent=verdict.intent,
+                intent_score=float(verdict.intent_score),
+                urgency=float(verdict.urgency),
+                time_cue=verdict.time_cue[:64] if verdict.time_cue else None,
                 reasons=list(verdict.reasons),
                 lang=item.lang or verdict.lang,
             )

@@ -36,7 +36,11 @@ class TickReport:
 
 
 def tick(rt: Runtime) -> TickReport:
+    from crm.services import snooze
+
     now = utcnow()
+    with rt.session() as s:
+        snooze.wake_due(s, now=now)  # snoozes end on time, whether or not anyone is looking
     with rt.session() as s:
         due = s.scalars(
             select(Channel.id).where(

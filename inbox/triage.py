@@ -9,6 +9,7 @@ has been waiting.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,9 +19,43 @@ from crm.triage.classifier import Classification, MessageInput, load_model
 from crm.triage.priority import PriorityContext, score_priority
 from inbox.connectors.base import IncomingItem
 from inbox.pipeline import chunks
-from models import Conversation, Direction, Fan, Message, Segment, utcnow
+from models import (
+    Conversation,
+    Direction,
+    Fan,
+    Identity,
+    Message,
+    Priority,
+    Segment,
+    utcnow,
+)
 
 INDUSTRY_INTENTS = {"booking", "press", "collab"}
+
+
+@dataclass(frozen=True)
+class StoredVerdict:
+    """A stored message's classification, in the shape priority scoring reads."""
+
+    spam: bool
+    toxic: bool
+    intent: str
+    intent_score: float
+    sentiment: str
+    urgency: float
+    time_cue: str | None
+
+    @classmethod
+    def of(cls, m: Message) -> StoredVerdict:
+        return cls(
+            spam=bool(m.spam),
+            toxic=bool(m.toxic),
+            intent=m.intent or "other",
+            intent_score=float(m.intent_score or 0.0),
+            sentiment=m.sentiment or "neutral",
+            urgency=float(m.urgency or 0.0),
+            time_cue=m.time_cue,
+        )
 
 
 def classify_items(items: Sequence[IncomingItem]) -> list[Classification]:
@@ -40,9 +75,8 @@ def classify_messages(session: Session, message_ids: Sequence[int]) -> set[int]:
     now = utcnow()
     for part in chunks(list(message_ids), 1000):
         rows = session.execute(
-            select(Message, Fan.display_name)
-            .outerjoin(Message.author)
-            .outerjoin(Fan, Fan.id == Message.author.property.mapper.class_.fan_id)
+            select(Message, Identity.display_name, Identity.handle)
+            .outerjoin(Identity, Identity.id == Message.author_identity_id)
             .where(
                 Message.id.in_(part),
                 Message.direction == Direction.INBOUND,
@@ -52,13 +86,18 @@ def classify_messages(session: Session, message_ids: Sequence[int]) -> set[int]:
         if not rows:
             continue
         verdicts = model.classify(
-            [MessageInput(text=m.text, author=name or "", lang=m.lang) for m, name in rows]
+            [
+                MessageInput(text=m.text, author=name or handle or "", lang=m.lang)
+                for m, name, handle in rows
+            ]
         )
-        for (m, _), v in zip(rows, verdicts, strict=True):
+        for (m, _, _), v in zip(rows, verdicts, strict=True):
             m.classified_at = now
             m.classifier_version = v.model_version
             m.spam, m.spam_score, m.toxic = v.spam, float(v.spam_score), v.toxic
             m.sentiment, m.intent, m.reasons = v.sentiment, v.intent, list(v.reasons)
+            m.intent_score, m.urgency = float(v.intent_score), float(v.urgency)
+            m.time_cue = v.time_cue[:64] if v.time_cue else None
             m.lang = m.lang or v.lang
             touched.add(m.conversation_id)
     session.flush()
@@ -99,7 +138,7 @@ def refresh_conversations(session: Session, conversation_ids: Sequence[int]) -> 
             if msg is None:
                 continue
             fan = fans.get(conv.fan_id) if conv.fan_id else None
-            verdict = Classification.from_message(msg)
+            verdict = StoredVerdict.of(msg)
             ctx = PriorityContext(
                 segment=fan.segment.value if fan else None,
                 waiting_hours=_waiting_hours(conv, now),
@@ -108,7 +147,13 @@ def refresh_conversations(session: Session, conversation_ids: Sequence[int]) -> 
                 or verdict.intent in INDUSTRY_INTENTS,
             )
             priority, score, reasons = score_priority(verdict, ctx)
-            conv.priority, conv.priority_score, conv.priority_reasons = priority, score, reasons
+            conv.priority = Priority(priority)
+            conv.priority_score, conv.priority_reasons = score, reasons
             conv.intent = verdict.intent
             conv.is_spam = bool(verdict.spam)
     session.flush()
+    # The assignee of a conversation that just became urgent hears about it now,
+    # not when they next open the app.
+    from crm.services import notifications
+
+    notifications.notify_urgent(session, list(conversation_ids))

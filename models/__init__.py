@@ -4,6 +4,7 @@ Importing this package registers every table on :data:`Base.metadata`, which
 is what Alembic compares the migrations against.
 """
 
+from models.api_token import ApiToken
 from models.audit import AuditEvent
 from models.base import Base, utcnow
 from models.channel import Channel, ChannelHealth
@@ -27,6 +28,7 @@ from models.team import Membership, Role, User, UserSession, Workspace
 from models.webhook import WebhookEvent
 
 __all__ = [
+    "ApiToken",
     "AuditEvent",
     "Base",
     "Channel",

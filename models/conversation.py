@@ -85,6 +85,9 @@ class Conversation(Base):
             "last_activity_at",
         ),
         Index("ix_conversations_assignee", "workspace_id", "assignee_id", "status"),
+        # Waking snoozed conversations whose time has come (checked on every inbox read).
+        # Only snoozed rows have a time; its own prefix keeps it out of the list queries' way.
+        Index("ix_conversations_snooze_until", "snooze_until"),
         Index("ix_conversations_fan_id", "fan_id"),
     )
 
@@ -162,6 +165,11 @@ class Message(Base):
     sentiment: Mapped[str | None] = mapped_column(String(16))
     toxic: Mapped[bool | None]
     intent: Mapped[str | None] = mapped_column(String(16))
+    intent_score: Mapped[float | None]
+    # How soon this needs a person (0-1, learned) and any time-critical word found
+    # ("tonight"): kept so priority can be recomputed as the fan keeps waiting.
+    urgency: Mapped[float | None]
+    time_cue: Mapped[str | None] = mapped_column(String(64))
     reasons: Mapped[list[str] | None] = mapped_column(JSON)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")

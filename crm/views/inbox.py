@@ -1,104 +1,197 @@
-"""The inbox: the conversation list, a thread, and replying in it."""
+"""The inbox: the conversation list, a thread, replying in it, and closing it.
+
+Views are thin: they read the request, call :mod:`crm.services`, and render.
+Every page works as plain links and forms; HTMX requests for a part of a page
+get that part, rendered from the same template the full page includes.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, abort, g, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from crm.app import db
 from crm.auth import login_required
 from crm.services import conversations as conv_svc
+from crm.services import notifications, presence, snooze
+from crm.services import triage_actions as actions
+from crm.views.common import (
+    InboxContext,
+    hx_target,
+    inbox_context,
+    is_fragment,
+    private_response,
+    see_other,
+)
+from crm.views.pages import chrome, opened_at_key, render_inbox, render_thread, view_counts
 from inbox import outbox
-from inbox.limits import limit_for
-from models import ConversationStatus, Role
+from models import Conversation, ConversationStatus, Role
 
 bp = Blueprint("inbox", __name__)
-
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
+bp.app_context_processor(chrome)
+bp.after_request(private_response)
 
 
 @bp.get("/")
 @login_required()
 def index() -> ResponseReturnValue:
-    status_arg = request.args.get("status", "open")
+    ctx = inbox_context()
+    if snooze.wake_due(db(), g.workspace.id):
+        db().commit()
+    if is_fragment() and request.args.get("after"):
+        return render_inbox("_conversation_rows.html", ctx)
+    if hx_target() == "inbox-results":
+        return render_inbox("_inbox_results.html", ctx)
+    return render_inbox("inbox.html", ctx, counts=view_counts())
+
+
+def _conversation(conversation_id: int) -> Conversation:
     try:
-        status = ConversationStatus(status_arg)
-    except ValueError:
-        abort(400, description="Unknown status.")
-    page = conv_svc.list_inbox(
-        db(), g.workspace.id, cursor=request.args.get("after"), status=status
-    )
-    ctx: dict[str, Any] = {"page": page, "status": status}
-    if _is_htmx() and request.args.get("after"):
-        return render_template("_conversation_rows.html", **ctx)
-    return render_template("inbox.html", **ctx)
+        return conv_svc.get_conversation(db(), g.workspace.id, conversation_id)
+    except conv_svc.NotFound:
+        abort(404)
+
+
+def show_thread(ctx: InboxContext, conversation_id: int) -> str:
+    """The thread page, as opening it does: the reader is now present and has read it."""
+    session = db()
+    presence.heartbeat(session, g.workspace.id, conversation_id, g.user.id)
+    notifications.mark_conversation_read(session, g.user.id, conversation_id)
+    session.commit()
+    return render_thread("thread.html", ctx, conversation_id)
 
 
 @bp.get("/c/<int:conversation_id>")
 @login_required()
 def thread(conversation_id: int) -> ResponseReturnValue:
+    ctx = inbox_context()
+    _conversation(conversation_id)
+    return show_thread(ctx, conversation_id)
+
+
+def _opened_at() -> datetime | None:
     try:
-        t = conv_svc.load_thread(db(), g.workspace.id, conversation_id)
-    except conv_svc.NotFound:
-        abort(404)
-    return render_template("thread.html", t=t, limit=limit_for(t.channel.network))
+        return datetime.fromisoformat(request.form.get("opened_at", ""))
+    except ValueError:
+        return None
 
 
 @bp.post("/c/<int:conversation_id>/reply")
 @login_required(Role.AGENT)
 def reply(conversation_id: int) -> ResponseReturnValue:
+    """Queue one person's reply to one conversation (the only way anything is sent)."""
     session = db()
-    try:
-        conv = conv_svc.get_conversation(session, g.workspace.id, conversation_id)
-    except conv_svc.NotFound:
-        abort(404)
+    conv = _conversation(conversation_id)
+    ctx = inbox_context()
     text = request.form.get("text", "")
-    error = None
-    try:
-        outbox.queue_reply(
-            session,
-            conv,
-            g.user.id,
-            text,
-            idempotency_key=request.form.get("idempotency_key") or None,
-            confirm_identical=request.form.get("confirm_identical") == "1",
+    error, collided, identical = None, False, False
+    opened_at = _opened_at()
+    others = (
+        presence.replies_since(session, conversation_id, opened_at, g.user.id)
+        if opened_at is not None and request.form.get("confirm_collision") != "1"
+        else []
+    )
+    if others:
+        collided = True
+        error = _(
+            "%(name)s replied while you were writing: “%(text)s”. Read it, then send anyway "
+            "if yours still helps.",
+            name=others[-1].author_name,
+            text=others[-1].text[:140],
         )
-        session.commit()
-    except outbox.ReplyRejected as exc:
-        session.rollback()
-        error = str(exc)
+    else:
+        try:
+            outbox.queue_reply(
+                session,
+                conv,
+                g.user.id,
+                text,
+                idempotency_key=request.form.get("idempotency_key") or None,
+                confirm_identical=request.form.get("confirm_identical") == "1",
+            )
+            presence.heartbeat(session, g.workspace.id, conversation_id, g.user.id)
+            session.commit()
+        except outbox.ReplyRejected as exc:
+            session.rollback()
+            error, identical = str(exc), isinstance(exc, outbox.IdenticalText)
     session.expire_all()
-    t = conv_svc.load_thread(session, g.workspace.id, conversation_id)
-    ctx = {
-        "t": t,
-        "limit": limit_for(t.channel.network),
+    extra = {
         "reply_error": error,
         "draft": text if error else "",
+        "collided": collided,
+        "identical": identical,
     }
-    status = 422 if error else 200
-    if _is_htmx():
-        return render_template("_thread_body.html", **ctx), status
-    return render_template("thread.html", **ctx), status
+    status = (409 if collided else 422) if error else 200
+    template = "_thread_body.html" if is_fragment() else "thread.html"
+    return render_thread(template, ctx, conversation_id, **extra), status
+
+
+def after_leaving(conv: Conversation, ctx: InboxContext) -> ResponseReturnValue:
+    """Where a person lands once a conversation left their list: the next one in it.
+
+    This is the "inbox zero" flow: done, snooze and spam move on to the
+    conversation that followed in the same view, or back to the (now empty)
+    list. A boosted request gets the next page in the same response (one round
+    trip, the URL pushed by ``HX-Push-Url``); a plain form post a redirect.
+    """
+    session = db()
+    if conv_svc.in_filter(session, g.workspace.id, ctx.filter, conv.id):
+        next_id: int | None = conv.id
+    else:
+        next_id = conv_svc.next_after(
+            session, g.workspace.id, ctx.filter, conv, opened_at_key(conv, ctx)
+        )
+    if next_id is None:
+        return see_other(ctx.url("inbox.index"))
+    url = ctx.url("inbox.thread", conversation_id=next_id)
+    if not request.headers.get("HX-Boosted"):
+        return see_other(url)
+    response = make_response(show_thread(ctx, next_id))
+    response.headers["HX-Push-Url"] = url
+    return response
 
 
 @bp.post("/c/<int:conversation_id>/status")
 @login_required(Role.AGENT)
 def set_status(conversation_id: int) -> ResponseReturnValue:
     session = db()
+    conv = _conversation(conversation_id)
+    ctx = inbox_context()
     try:
-        conv = conv_svc.get_conversation(session, g.workspace.id, conversation_id)
         status = ConversationStatus(request.form.get("status", ""))
-    except conv_svc.NotFound:
-        abort(404)
     except ValueError:
-        abort(400, description="Unknown status.")
-    conv_svc.set_status(session, conv, status, g.user.id)
+        abort(400, description=_("Unknown status."))
+    if status == ConversationStatus.DONE:
+        actions.mark_done(session, conv, g.user.id)
+    elif status == ConversationStatus.OPEN:
+        actions.reopen(session, conv, g.user.id)
+    else:
+        abort(400, description=_("Snooze with a time."))
     session.commit()
-    t = conv_svc.load_thread(session, g.workspace.id, conversation_id)
-    if _is_htmx():
-        return render_template("_thread_body.html", t=t, limit=limit_for(t.channel.network))
-    return render_template("thread.html", t=t, limit=limit_for(t.channel.network))
+    if status == ConversationStatus.DONE:
+        return after_leaving(conv, ctx)
+    return see_other(ctx.url("inbox.thread", conversation_id=conv.id))
+
+
+@bp.get("/c/<int:conversation_id>/next")
+@login_required()
+def next_conversation(conversation_id: int) -> ResponseReturnValue:
+    """The conversation after this one in the current view (a link target for ``j``)."""
+    conv = _conversation(conversation_id)
+    ctx = inbox_context()
+    _prev, next_id = conv_svc.neighbours(
+        db(), g.workspace.id, ctx.filter, conv, opened_at_key(conv, ctx)
+    )
+    if next_id is None:
+        return see_other(ctx.url("inbox.index"))
+    return see_other(ctx.url("inbox.thread", conversation_id=next_id))
+
+
+@bp.get("/keys")
+@login_required()
+def keys() -> ResponseReturnValue:
+    """The keyboard shortcuts as a page (the ``?`` dialog shows the same list)."""
+    return render_template("keys.html", back=url_for("inbox.index"))

@@ -1,0 +1,201 @@
+"""What a teammate does to one conversation: assign, label, snooze, close, spam, correct.
+
+Each action checks what it is given, changes the conversation, and leaves an
+audit event; the web views, bulk triage and the JSON API all call these, so
+the rules live in one place. None of them sends anything to a fan.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from crm.services import corrections, labels, notifications, team
+from crm.services.conversations import INTENTS, set_status
+from crm.services.messages import N_, UserError
+from crm.services.snooze import MAX_SNOOZE
+from models import (
+    AuditEvent,
+    Conversation,
+    ConversationStatus,
+    Direction,
+    Label,
+    Message,
+    NotificationKind,
+    Priority,
+    conversation_labels,
+    utcnow,
+)
+
+# Where a corrected priority sorts: the middle of the band the classifier uses for it.
+PRIORITY_SCORES = {Priority.URGENT: 95, Priority.HIGH: 75, Priority.NORMAL: 50, Priority.LOW: 20}
+
+
+class ActionError(UserError):
+    """The action cannot be done as asked; the message is for the person."""
+
+
+def _audit(
+    session: Session, conv: Conversation, user_id: int, action: str, data: dict[str, Any] | None
+) -> None:
+    session.add(
+        AuditEvent(
+            workspace_id=conv.workspace_id,
+            user_id=user_id,
+            action=action,
+            subject_type="conversation",
+            subject_id=conv.id,
+            data=data,
+        )
+    )
+
+
+def mark_done(session: Session, conv: Conversation, user_id: int) -> None:
+    set_status(session, conv, ConversationStatus.DONE, user_id)
+
+
+def reopen(session: Session, conv: Conversation, user_id: int) -> None:
+    set_status(session, conv, ConversationStatus.OPEN, user_id)
+
+
+def snooze(session: Session, conv: Conversation, user_id: int, until: datetime | None) -> None:
+    """Snooze until ``until`` (UTC), or until the fan writes again when None."""
+    now = utcnow()
+    if until is not None and (until <= now or until - now > MAX_SNOOZE):
+        raise ActionError(N_("A snooze must end in the future, within a year."))
+    set_status(session, conv, ConversationStatus.SNOOZED, user_id, snooze_until=until)
+
+
+def assign(session: Session, conv: Conversation, actor_id: int, assignee_id: int | None) -> None:
+    """Give the conversation to a teammate who can triage (or to nobody)."""
+    if assignee_id is not None:
+        member = team.member(session, conv.workspace_id, assignee_id)
+        if member is None or not member.can_triage:
+            raise ActionError(N_("Conversations can only go to teammates who can reply."))
+    if conv.assignee_id == assignee_id:
+        return
+    previous, conv.assignee_id = conv.assignee_id, assignee_id
+    _audit(session, conv, actor_id, "conversation.assigned", {"from": previous, "to": assignee_id})
+    session.flush()
+    if assignee_id is not None and assignee_id != actor_id:
+        notifications.notify(
+            session,
+            workspace_id=conv.workspace_id,
+            user_id=assignee_id,
+            kind=NotificationKind.ASSIGNED,
+            conversation_id=conv.id,
+            actor_id=actor_id,
+            text=conv.last_message_preview,
+        )
+    if assignee_id is not None:
+        notifications.notify_urgent(session, [conv.id])
+
+
+def add_label(session: Session, conv: Conversation, user_id: int, name: str) -> Label:
+    try:
+        label = labels.get_or_create(session, conv.workspace_id, name)
+    except labels.LabelError as exc:
+        raise ActionError(exc.message, **exc.params) from None
+    cl = conversation_labels
+    present = session.scalar(
+        select(cl.c.label_id).where(cl.c.conversation_id == conv.id, cl.c.label_id == label.id)
+    )
+    if present is None:
+        session.execute(cl.insert().values(conversation_id=conv.id, label_id=label.id))
+        _audit(session, conv, user_id, "conversation.labelled", {"label": label.name})
+    return label
+
+
+def remove_label(session: Session, conv: Conversation, user_id: int, label_id: int) -> None:
+    label = labels.get(session, conv.workspace_id, label_id)
+    if label is None:
+        raise ActionError(N_("That label does not exist."))
+    cl = conversation_labels
+    gone = session.execute(
+        delete(cl).where(cl.c.conversation_id == conv.id, cl.c.label_id == label_id)
+    )
+    if gone.rowcount:  # type: ignore[attr-defined]
+        _audit(session, conv, user_id, "conversation.unlabelled", {"label": label.name})
+
+
+def latest_inbound(session: Session, conv: Conversation) -> Message | None:
+    """The fan message the classification of the conversation comes from."""
+    return session.scalar(
+        select(Message)
+        .where(
+            Message.conversation_id == conv.id,
+            Message.direction == Direction.INBOUND,
+            Message.deleted_at.is_(None),
+        )
+        .order_by(Message.sent_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+
+
+def set_spam(session: Session, conv: Conversation, user_id: int, spam: bool) -> None:
+    """Mark spam or not spam; a change against the classifier is recorded as a correction."""
+    if conv.is_spam == spam:
+        return
+    message = latest_inbound(session, conv)
+    corrections.record_correction(
+        session,
+        workspace_id=conv.workspace_id,
+        user_id=user_id,
+        conversation_id=conv.id,
+        message_id=message.id if message else None,
+        field="spam",
+        old=conv.is_spam,
+        new=spam,
+    )
+    conv.is_spam = spam
+    if message is not None:
+        message.spam = spam
+    _audit(session, conv, user_id, "conversation.spam" if spam else "conversation.not_spam", None)
+
+
+def correct_intent(session: Session, conv: Conversation, user_id: int, intent: str) -> None:
+    if intent not in INTENTS:
+        raise ActionError(N_("Unknown intent."))
+    if conv.intent == intent:
+        return
+    message = latest_inbound(session, conv)
+    corrections.record_correction(
+        session,
+        workspace_id=conv.workspace_id,
+        user_id=user_id,
+        conversation_id=conv.id,
+        message_id=message.id if message else None,
+        field="intent",
+        old=conv.intent,
+        new=intent,
+    )
+    conv.intent = intent
+    if message is not None:
+        message.intent = intent
+
+
+def correct_priority(
+    session: Session, conv: Conversation, user_id: int, priority: Priority
+) -> None:
+    if conv.priority == priority:
+        return
+    message = latest_inbound(session, conv)
+    corrections.record_correction(
+        session,
+        workspace_id=conv.workspace_id,
+        user_id=user_id,
+        conversation_id=conv.id,
+        message_id=message.id if message else None,
+        field="priority",
+        old=conv.priority.value,
+        new=priority.value,
+    )
+    conv.priority = priority
+    conv.priority_score = PRIORITY_SCORES[priority]
+    conv.priority_reasons = ["set by a teammate"]
+    session.flush()
+    if priority == Priority.URGENT:
+        notifications.notify_urgent(session, [conv.id])

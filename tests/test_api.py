@@ -1,0 +1,144 @@
+"""The JSON API: token auth, the inbox's data, replies, and conformance to its OpenAPI document."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from crm.runtime import Runtime
+from crm.services import api_tokens
+from inbox.pipeline import ingest
+from models import Conversation, Reply, ReplyStatus, User, Workspace
+from tests import fakes
+from tests.helpers import item, make_channel
+
+
+@pytest.fixture
+def seeded(rt: Runtime, workspace: Workspace) -> dict[str, str]:
+    fakes.NETWORK.reset()
+    ch = make_channel(rt, workspace.id, network="mastodon", connector="fake")
+    with rt.session() as s:
+        ingest(
+            s,
+            ch,
+            [
+                item("m1", "When do tickets for Lyon go on sale?", author="marie"),
+                item("m2", "Booking request for June 12 in Berlin", author="karl", minutes=5),
+                item("m3", "love the new album", author="ana", minutes=9),
+            ],
+            defer_jobs=False,
+        )
+        tokens = {}
+        for email in ("owner@example.org", "agent@example.org", "viewer@example.org"):
+            user = s.scalars(select(User).where(User.email == email)).one()
+            tokens[email.split("@")[0]] = api_tokens.create(s, user, workspace.id, "tests")
+    return tokens
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_api_needs_a_valid_token(client: FlaskClient, seeded: dict[str, str]) -> None:
+    assert client.get("/api/v1/conversations").status_code == 401
+    bad = client.get("/api/v1/conversations", headers=auth("unp_not-a-token"))
+    assert bad.status_code == 401 and bad.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_conversations_are_listed_newest_first_with_filters(
+    client: FlaskClient, seeded: dict[str, str]
+) -> None:
+    resp = client.get("/api/v1/conversations", headers=auth(seeded["viewer"]))
+    assert resp.status_code == 200
+    previews = [c["preview"] for c in resp.get_json()["data"]]
+    assert previews[0] == "love the new album" and len(previews) == 3
+    page = client.get("/api/v1/conversations?limit=2", headers=auth(seeded["viewer"])).get_json()
+    assert len(page["data"]) == 2 and page["next"]
+    rest = client.get(
+        f"/api/v1/conversations?limit=2&after={page['next']}", headers=auth(seeded["viewer"])
+    ).get_json()
+    assert [c["preview"] for c in rest["data"]] == ["When do tickets for Lyon go on sale?"]
+    bad = client.get("/api/v1/conversations?priority=extreme", headers=auth(seeded["viewer"]))
+    assert bad.status_code == 400
+
+
+def test_a_reply_through_the_api_is_sent_and_traceable(
+    client: FlaskClient, rt: Runtime, seeded: dict[str, str]
+) -> None:
+    with rt.session() as s:
+        cid = s.scalars(select(Conversation.id).order_by(Conversation.id)).first()
+    viewer = client.post(
+        f"/api/v1/conversations/{cid}/replies", json={"text": "hi"}, headers=auth(seeded["viewer"])
+    )
+    assert viewer.status_code == 403
+    resp = client.post(
+        f"/api/v1/conversations/{cid}/replies",
+        json={"text": "On sale Friday at 10!", "idempotency_key": "api-1"},
+        headers=auth(seeded["agent"]),
+    )
+    assert resp.status_code == 202
+    reply_id = resp.get_json()["id"]
+    status = client.get(f"/api/v1/replies/{reply_id}", headers=auth(seeded["agent"])).get_json()
+    assert status["status"] == "sent" and status["external_id"] == "sent-api-1"
+    with rt.session() as s:
+        reply = s.get_one(Reply, reply_id)
+        assert reply.status == ReplyStatus.SENT and reply.author_id is not None
+    assert len(fakes.NETWORK.sent) == 1
+    empty = client.post(
+        f"/api/v1/conversations/{cid}/replies", json={"text": "  "}, headers=auth(seeded["agent"])
+    )
+    assert empty.status_code == 422
+
+
+def test_status_changes_through_the_api(
+    client: FlaskClient, seeded: dict[str, str], rt: Runtime
+) -> None:
+    with rt.session() as s:
+        cid = s.scalars(select(Conversation.id)).first()
+    resp = client.patch(
+        f"/api/v1/conversations/{cid}", json={"status": "done"}, headers=auth(seeded["agent"])
+    )
+    assert resp.status_code == 200 and resp.get_json()["status"] == "done"
+    bad = client.patch(
+        f"/api/v1/conversations/{cid}", json={"status": "archived"}, headers=auth(seeded["agent"])
+    )
+    assert bad.status_code == 422
+
+
+def test_the_api_serves_its_openapi_document(client: FlaskClient) -> None:
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.") and "/api/v1/conversations" in doc["paths"]
+
+
+@pytest.mark.slow
+def test_the_api_conforms_to_its_openapi_document_under_fuzzing(
+    app: Flask, seeded: dict[str, str]
+) -> None:
+    """schemathesis generates requests from the document: no 500s, every response as documented."""
+    import schemathesis
+    from hypothesis import HealthCheck, settings
+
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    token = seeded["agent"]
+    failures: list[str] = []
+    from hypothesis import given
+
+    def fuzz(operation: schemathesis.APIOperation) -> None:
+        @settings(
+            max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
+        @given(case=operation.as_strategy())
+        def check(case: schemathesis.Case) -> None:
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+            response = case.call()
+            if response.status_code >= 500:
+                failures.append(f"{operation.label}: {response.status_code}")
+            case.validate_response(response)
+
+        check()
+
+    for result in schema.get_all_operations():
+        fuzz(result.ok())
+    assert failures == []
