@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from crm.views import inbox as inbox_views
     from crm.views import live as live_views
     from crm.views import notifications as notification_views
+    from crm.views import oauth as oauth_views
     from crm.views import preferences as preference_views
     from crm.views import saved_views as saved_view_views
     from crm.views import settings as settings_views
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(saved_view_views.bp)
     app.register_blueprint(webhook_views.bp)
     app.register_blueprint(settings_views.bp)
+    app.register_blueprint(oauth_views.bp)
     app.register_blueprint(api_views.bp)
 
     @app.teardown_appcontext

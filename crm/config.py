@@ -44,6 +44,17 @@ class Settings:
     meta_app_secret: str | None = None
     meta_verify_token: str | None = None
     x_consumer_secret: str | None = None
+    # "Connect with ..." sign-in (crm/services/oauth.py): the apps registered with each
+    # network, and the address people reach Unplugged at, which the redirect URIs hang off.
+    public_url: str | None = None
+    x_client_id: str | None = None
+    x_client_secret: str | None = None
+    google_client_id: str | None = None
+    google_client_secret: str | None = None
+    meta_app_id: str | None = None
+    # Replacements for the networks' sign-in endpoints, by name (see oauth.ENDPOINTS);
+    # set by tests to point at a local fake, never read from the environment.
+    oauth_endpoints: Mapping[str, str] = field(default_factory=dict)
     mail_from: str | None = None
     smtp_url: str | None = None
     sync_interval_s: int = 120
@@ -88,6 +99,12 @@ class Settings:
             meta_app_secret=env.get("META_APP_SECRET") or None,
             meta_verify_token=env.get("META_VERIFY_TOKEN") or None,
             x_consumer_secret=env.get("X_CONSUMER_SECRET") or None,
+            public_url=(env.get("UNPLUGGED_PUBLIC_URL") or "").strip().rstrip("/") or None,
+            x_client_id=env.get("X_CLIENT_ID") or None,
+            x_client_secret=env.get("X_CLIENT_SECRET") or None,
+            google_client_id=env.get("GOOGLE_CLIENT_ID") or None,
+            google_client_secret=env.get("GOOGLE_CLIENT_SECRET") or None,
+            meta_app_id=env.get("META_APP_ID") or None,
             mail_from=env.get("UNPLUGGED_MAIL_FROM") or None,
             smtp_url=env.get("UNPLUGGED_SMTP_URL") or None,
             sync_interval_s=int(env.get("UNPLUGGED_SYNC_INTERVAL", "120")),

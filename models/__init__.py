@@ -21,6 +21,7 @@ from models.conversation import (
 )
 from models.fan import Fan, Identity, Segment
 from models.notification import Notification, NotificationKind
+from models.oauth import MastodonApp, OAuthState
 from models.outbox import Reply, ReplyStatus
 from models.presence import ConversationPresence, PresenceState
 from models.saved_view import SavedView
@@ -40,12 +41,14 @@ __all__ = [
     "Fan",
     "Identity",
     "Label",
+    "MastodonApp",
     "Membership",
     "Message",
     "MessageKind",
     "Note",
     "Notification",
     "NotificationKind",
+    "OAuthState",
     "PresenceState",
     "Priority",
     "Reply",

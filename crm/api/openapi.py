@@ -214,7 +214,7 @@ def _param(
 
 AUTH_ERRORS = {"401": _error("No valid token"), "403": _error("The token's role is too low")}
 LIMIT = _param("limit", {"type": "integer", "minimum": 1, "maximum": 100}, description="Page size")
-ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
 CONV_ID = _param("conversation_id", ID, "path")
 
 
@@ -381,7 +381,7 @@ def document() -> dict[str, Any]:
                     "operationId": "listFans",
                     "summary": "Fans, oldest first",
                     "parameters": [
-                        _param("after", {"type": "string", "pattern": "^[0-9]{1,18}$"}),
+                        _param("after", {"type": "string", "pattern": "^[0-9]{1,9}$"}),
                         LIMIT,
                     ],
                     "responses": {

@@ -84,7 +84,7 @@ def _zone() -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 def _checked_id(value: int, what: str) -> int:
@@ -241,7 +241,7 @@ def get_reply(reply_id: int) -> ResponseReturnValue:
 @token_required()
 def list_fans() -> ResponseReturnValue:
     after = request.args.get("after", "0")
-    if not after.isdigit() or len(after) > 18:
+    if not after.isdigit() or len(after) > 9:
         raise ApiError(400, "bad_request", "after must be a fan id.")
     limit = _limit()
     rows = list(

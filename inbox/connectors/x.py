@@ -533,10 +533,12 @@ class XConnector:
         self.client.bearer_token = body["access_token"]
 
     def _token_expiring(self) -> bool:
-        expires_at = self._oauth2_tokens().get("expires_at")
-        return (
-            isinstance(expires_at, int | float) and expires_at - TOKEN_REFRESH_MARGIN <= time.time()
-        )
+        raw = self._oauth2_tokens().get("expires_at")
+        try:  # epoch seconds, a number or (as credentials forms store it) a string
+            expires_at = float(raw) if raw not in (None, "") else None
+        except (TypeError, ValueError):
+            expires_at = None
+        return expires_at is not None and expires_at - TOKEN_REFRESH_MARGIN <= time.time()
 
     def _call(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Run one tweepy call with auth refresh and error mapping; the JSON body as a dict."""
