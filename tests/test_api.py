@@ -119,6 +119,7 @@ def test_the_api_conforms_to_its_openapi_document_under_fuzzing(
     """schemathesis generates requests from the document: no 500s, every response as documented."""
     import schemathesis
     from hypothesis import HealthCheck, settings
+    from schemathesis import checks
 
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     token = seeded["agent"]
@@ -135,7 +136,10 @@ def test_the_api_conforms_to_its_openapi_document_under_fuzzing(
             response = case.call()
             if response.status_code >= 500:
                 failures.append(f"{operation.label}: {response.status_code}")
-            case.validate_response(response)
+            # Business rules (the assignee must be a teammate, a reply must fit the network)
+            # cannot be written in a schema: a documented 422 for them is right, so the
+            # "valid data must be accepted" check is left out; every other check runs.
+            case.validate_response(response, excluded_checks=[checks.positive_data_acceptance])
 
         check()
 
