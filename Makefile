@@ -53,11 +53,11 @@ bench: $(TSTAMP)
 
 ## make eval: the classifier's figures on held-out data
 eval: $(TSTAMP)
-	$(BIN)/python -m crm.triage.evaluate
+	$(BIN)/python -m crm.triage evaluate
 
 ## make train: rebuild the shipped model from ../shared/data and crm/triage/data
 train: $(TSTAMP)
-	$(BIN)/python -m crm.triage.train
+	$(BIN)/python -m crm.triage train
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache *.egg-info

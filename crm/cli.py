@@ -197,8 +197,8 @@ def sync(channel: str) -> None:
             )
         if ch is None:
             raise click.ClickException(f"no channel {channel!r}")
-        channel_id = ch.id
-    report = sync_svc.sync_channel(rt, channel_id, classify=triage.classify_items)
+        channel_id, workspace_id = ch.id, ch.workspace_id
+    report = sync_svc.sync_channel(rt, channel_id, classify=triage.for_workspace(workspace_id))
     if report.skipped_lease:
         raise click.ClickException("another sync of this channel is running")
     click.echo(
@@ -209,12 +209,41 @@ def sync(channel: str) -> None:
         raise click.ClickException(report.error)
 
 
-@main.command()
-def classify() -> None:
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option(
+    "--model", "model_dir", default=None, help="A model folder (default: the shipped one)"
+)
+def classify(model_dir: str | None) -> None:
     """Classify JSON Lines from stdin (text, author, network, lang) to stdout."""
-    from crm.triage.cli import run_classify
+    from crm.triage.__main__ import _classify
 
-    sys.exit(run_classify(sys.stdin, sys.stdout))
+    sys.exit(_classify(["--model", model_dir] if model_dir else []))
+
+
+@main.command()
+@click.option("--workspace", "slug", default=None, help="Workspace slug (default: the only one)")
+def train(slug: str | None) -> None:
+    """Retrain a workspace's model on the shipped data plus its team's corrections."""
+    from crm.services import learning
+
+    rt = _runtime(jobs="inline")
+    version = learning.retrain(rt, _workspace_id(rt, slug), log=click.echo)
+    click.echo(
+        f"model {version.version} trained with {version.corrections_used} corrections"
+        " and made active"
+    )
+
+
+@main.command()
+@click.option("--workspace", "slug", default=None, help="Workspace slug (default: the only one)")
+def rollback(slug: str | None) -> None:
+    """Make the workspace's previous model active again (or the shipped one)."""
+    from crm.services import learning
+
+    rt = _runtime(jobs="inline")
+    with rt.session() as s:
+        earlier = learning.rollback(s, _workspace_id(rt, slug), None)
+        click.echo(f"active: {earlier.version}" if earlier else "active: the shipped model")
 
 
 @main.command()

@@ -87,7 +87,7 @@ def setup(rt: Runtime, *, history_days: int = 14, reset: bool = False) -> DemoIn
             channel_ids.append(ch.id)
         ws_id, ws_name = ws.id, ws.name
     for cid in channel_ids:
-        sync.sync_channel(rt, cid, classify=triage.classify_items, max_pages=1000)
+        sync.sync_channel(rt, cid, classify=triage.for_workspace(ws_id), max_pages=1000)
     with rt.session() as s:
         from sqlalchemy import func
 

@@ -20,8 +20,15 @@ log = logging.getLogger(__name__)
 def sync_channel(channel_id: int) -> int:
     """Fetch what is new on a channel; returns the number of messages stored."""
     from inbox import sync, triage
+    from models import Channel
 
-    report = sync.sync_channel(get_runtime(), channel_id, classify=triage.classify_items)
+    rt = get_runtime()
+    with rt.session() as s:
+        channel = s.get(Channel, channel_id)
+        if channel is None:
+            return 0
+        workspace_id = channel.workspace_id
+    report = sync.sync_channel(rt, channel_id, classify=triage.for_workspace(workspace_id))
     return report.ingest.created
 
 
@@ -34,13 +41,31 @@ def send_reply(reply_id: int) -> str:
 
 def classify_messages(message_ids: Sequence[int]) -> int:
     """Classify stored messages (bulk imports), then re-prioritise their conversations."""
+    from sqlalchemy import select
+
     from inbox import triage
+    from models import Conversation
 
     rt = get_runtime()
     with rt.session() as s:
         touched = triage.classify_messages(s, message_ids)
+        fans = s.scalars(
+            select(Conversation.fan_id).where(
+                Conversation.id.in_(sorted(touched)), Conversation.fan_id.is_not(None)
+            )
+        ).all()
+        triage.refresh_fans(s, [f for f in fans if f is not None])
         triage.refresh_conversations(s, sorted(touched))
     return len(touched)
+
+
+def after_ingest(fan_ids: Sequence[int], conversation_ids: Sequence[int]) -> None:
+    """Fans' segments first (a superfan's message ranks higher), then conversations."""
+    from inbox import triage
+
+    with get_runtime().session() as s:
+        triage.refresh_fans(s, fan_ids)
+        triage.refresh_conversations(s, conversation_ids)
 
 
 def refresh_conversations(conversation_ids: Sequence[int]) -> None:
@@ -54,7 +79,7 @@ def process_webhook(event_id: int) -> int:
     """Turn a stored webhook delivery into messages."""
     from inbox import triage, webhooks
 
-    return webhooks.process(get_runtime(), event_id, classify=triage.classify_items).created
+    return webhooks.process(get_runtime(), event_id, classifier_for=triage.for_workspace).created
 
 
 def index_search() -> int:
@@ -63,3 +88,10 @@ def index_search() -> int:
 
     with get_runtime().session() as s:
         return search.catch_up(s)
+
+
+def retrain_workspace(workspace_id: int) -> str:
+    """Train the workspace's next model from the shipped data and its corrections."""
+    from crm.services import learning
+
+    return learning.retrain(get_runtime(), workspace_id).version

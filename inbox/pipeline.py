@@ -166,7 +166,8 @@ def ingest(
         else:
             defer(
                 session,
-                jobs.refresh_conversations,
+                jobs.after_ingest,
+                sorted(report.fan_ids),
                 sorted(report.conversation_ids),
                 queue="classify",
             )

@@ -8,17 +8,20 @@ has been waiting.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.triage.classifier import Classification, MessageInput, load_model
+from crm.triage.artifact import ArtifactError
+from crm.triage.classifier import Classification, MessageInput, Model, load_model
 from crm.triage.priority import PriorityContext, score_priority
 from inbox.connectors.base import IncomingItem
-from inbox.pipeline import chunks
+from inbox.pipeline import Classify, chunks
 from models import (
     Conversation,
     Direction,
@@ -30,6 +33,7 @@ from models import (
     utcnow,
 )
 
+log = logging.getLogger(__name__)
 INDUSTRY_INTENTS = {"booking", "press", "collab"}
 
 
@@ -53,24 +57,58 @@ class StoredVerdict:
             intent=m.intent or "other",
             intent_score=float(m.intent_score or 0.0),
             sentiment=m.sentiment or "neutral",
-            urgency=float(m.urgency or 0.0),
+            urgency=0.5 if m.urgency is None else float(m.urgency),  # 0.5: usual
             time_cue=m.time_cue,
         )
 
 
+def _inputs(items: Sequence[IncomingItem]) -> list[MessageInput]:
+    return [
+        MessageInput(text=i.text, author=i.author.name or i.author.handle, lang=i.lang)
+        for i in items
+    ]
+
+
 def classify_items(items: Sequence[IncomingItem]) -> list[Classification]:
-    model = load_model()
-    return model.classify(
-        [
-            MessageInput(text=i.text, author=i.author.name or i.author.handle, lang=i.lang)
-            for i in items
-        ]
-    )
+    """Classify with the model that ships with Unplugged."""
+    return load_model().classify(_inputs(items))
+
+
+def model_for(workspace_id: int) -> Model:
+    """The workspace's active model: its own retrained version, else the shipped one.
+
+    A workspace model must carry this installation's signature; one that does
+    not (altered, copied from elsewhere) is refused and the shipped model used.
+    """
+    from crm.runtime import get_runtime
+    from crm.services import learning
+
+    rt = get_runtime()
+    with rt.session() as s:
+        version = learning.active_version(s, workspace_id)
+        path = learning.model_path(rt, version)
+    if path is None:
+        return load_model()
+    try:
+        return load_model(path, key=learning.model_key(rt.settings.secret_key))
+    except ArtifactError:
+        log.exception("workspace %s: model %s refused; using the shipped model", workspace_id, path)
+        return load_model()
+
+
+def for_workspace(workspace_id: int) -> Classify:
+    """A classifier bound to the workspace's active model, for the pipeline."""
+    model = model_for(workspace_id)
+
+    def classify(items: Sequence[IncomingItem]) -> list[Classification]:
+        return model.classify(_inputs(items))
+
+    return classify
 
 
 def classify_messages(session: Session, message_ids: Sequence[int]) -> set[int]:
     """Classify stored messages that have no classification yet; returns their conversations."""
-    model = load_model()
+    models: dict[int, Model] = {}
     touched: set[int] = set()
     now = utcnow()
     for part in chunks(list(message_ids), 1000):
@@ -85,21 +123,27 @@ def classify_messages(session: Session, message_ids: Sequence[int]) -> set[int]:
         ).all()
         if not rows:
             continue
-        verdicts = model.classify(
-            [
-                MessageInput(text=m.text, author=name or handle or "", lang=m.lang)
-                for m, name, handle in rows
-            ]
-        )
-        for (m, _, _), v in zip(rows, verdicts, strict=True):
-            m.classified_at = now
-            m.classifier_version = v.model_version
-            m.spam, m.spam_score, m.toxic = v.spam, float(v.spam_score), v.toxic
-            m.sentiment, m.intent, m.reasons = v.sentiment, v.intent, list(v.reasons)
-            m.intent_score, m.urgency = float(v.intent_score), float(v.urgency)
-            m.time_cue = v.time_cue[:64] if v.time_cue else None
-            m.lang = m.lang or v.lang
-            touched.add(m.conversation_id)
+        by_workspace: dict[int, list[Any]] = {}
+        for row in rows:
+            by_workspace.setdefault(row[0].workspace_id, []).append(row)
+        for ws, group in by_workspace.items():
+            if ws not in models:
+                models[ws] = model_for(ws)
+            verdicts = models[ws].classify(
+                [
+                    MessageInput(text=m.text, author=name or handle or "", lang=m.lang)
+                    for m, name, handle in group
+                ]
+            )
+            for (m, _, _), v in zip(group, verdicts, strict=True):
+                m.classified_at = now
+                m.classifier_version = v.model_version
+                m.spam, m.spam_score, m.toxic = v.spam, float(v.spam_score), v.toxic
+                m.sentiment, m.intent, m.reasons = v.sentiment, v.intent, list(v.reasons)
+                m.intent_score, m.urgency = float(v.intent_score), float(v.urgency)
+                m.time_cue = v.time_cue[:64] if v.time_cue else None
+                m.lang = m.lang or v.lang
+                touched.add(m.conversation_id)
     session.flush()
     return touched
 
@@ -157,3 +201,72 @@ def refresh_conversations(session: Session, conversation_ids: Sequence[int]) -> 
     from crm.services import notifications
 
     notifications.notify_urgent(session, list(conversation_ids))
+
+
+def refresh_fans(session: Session, fan_ids: Sequence[int]) -> None:
+    """Recompute each fan's segment and engagement from everything they wrote, on every network."""
+    from sqlalchemy import case, distinct, func
+
+    from crm.triage.segments import FanStats, segment_fan
+
+    now = utcnow()
+    sentiment = case(
+        (Message.sentiment == "positive", 1.0), (Message.sentiment == "negative", -1.0), else_=0.0
+    )
+    for part in chunks(sorted(set(fan_ids))):
+        fans = {f.id: f for f in session.scalars(select(Fan).where(Fan.id.in_(part)))}
+        inbound = {
+            row[0]: row[1:]
+            for row in session.execute(
+                select(
+                    Identity.fan_id,
+                    func.count(Message.id),
+                    func.avg(case((Message.spam.is_(True), 1.0), else_=0.0)),
+                    func.avg(case((Message.toxic.is_(True), 1.0), else_=0.0)),
+                    func.avg(sentiment),
+                    func.sum(case((Message.intent.in_(sorted(INDUSTRY_INTENTS)), 1), else_=0)),
+                    func.count(distinct(Message.conversation_id)),
+                )
+                .join(Identity, Identity.id == Message.author_identity_id)
+                .where(
+                    Identity.fan_id.in_(part),
+                    Message.direction == Direction.INBOUND,
+                    Message.deleted_at.is_(None),
+                )
+                .group_by(Identity.fan_id)
+            )
+        }
+        answered = dict(
+            session.execute(
+                select(Conversation.fan_id, func.count(distinct(Conversation.id)))
+                .join(Message, Message.conversation_id == Conversation.id)
+                .where(Conversation.fan_id.in_(part), Message.direction == Direction.OUTBOUND)
+                .group_by(Conversation.fan_id)
+            ).all()
+        )
+        networks: dict[int, list[str]] = {}
+        for fan_id, network in session.execute(
+            select(Identity.fan_id, Identity.network).where(Identity.fan_id.in_(part))
+        ):
+            networks.setdefault(fan_id, []).append(network)
+        for fan_id, fan in fans.items():
+            count, spam, toxic, mood, industry, conversations = inbound.get(
+                fan_id, (0, 0.0, 0.0, 0.0, 0, 0)
+            )
+            stats = FanStats(
+                message_count=int(count or 0),
+                first_seen=fan.first_seen_at,
+                last_seen=fan.last_seen_at,
+                conversations=int(conversations or 0),
+                artist_replies=int(answered.get(fan_id, 0)),
+                spam_share=float(spam or 0.0),
+                toxic_share=float(toxic or 0.0),
+                avg_sentiment=float(mood or 0.0),
+                industry_messages=int(industry or 0),
+                networks=tuple(networks.get(fan_id, ())),
+            )
+            result = segment_fan(stats, now)
+            fan.segment = Segment(result.segment)
+            fan.engagement_score = float(result.engagement)
+            fan.segment_reasons = list(result.reasons)
+    session.flush()

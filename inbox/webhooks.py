@@ -107,7 +107,9 @@ def x_activity_items(payload: dict[str, Any]) -> list[IncomingItem]:
     return items
 
 
-def process(rt: Runtime, event_id: int, classify: Classify | None = None) -> IngestReport:
+def process(
+    rt: Runtime, event_id: int, classifier_for: Callable[[int], Classify] | None = None
+) -> IngestReport:
     """Turn a stored delivery into messages. Safe to run twice (the pipeline de-duplicates)."""
     report = IngestReport()
     with rt.session() as s:
@@ -137,11 +139,13 @@ def process(rt: Runtime, event_id: int, classify: Classify | None = None) -> Ing
                         malformed += fetched.malformed
                     for reason, raw in malformed:
                         log.warning("channel %s: %s; raw=%r", channel.label, reason, raw)
+                    classify = classifier_for(channel.workspace_id) if classifier_for else None
                     report.merge(ingest(s, ChannelRef.of(channel), items, classify))
             elif event.source == "x":
                 channel = _channel(s, "x", str(payload.get("for_user_id", "")))
                 if channel is not None:
                     items = x_activity_items(payload)
+                    classify = classifier_for(channel.workspace_id) if classifier_for else None
                     report.merge(ingest(s, ChannelRef.of(channel), items, classify))
             else:
                 raise BadDelivery(f"unknown source {event.source!r}")

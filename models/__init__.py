@@ -20,6 +20,7 @@ from models.conversation import (
     conversation_labels,
 )
 from models.fan import Fan, Identity, Segment
+from models.learning import ModelVersion, TriageCorrection
 from models.notification import Notification, NotificationKind
 from models.oauth import MastodonApp, OAuthState
 from models.outbox import Reply, ReplyStatus
@@ -45,6 +46,7 @@ __all__ = [
     "Membership",
     "Message",
     "MessageKind",
+    "ModelVersion",
     "Note",
     "Notification",
     "NotificationKind",
@@ -56,6 +58,7 @@ __all__ = [
     "Role",
     "SavedView",
     "Segment",
+    "TriageCorrection",
     "User",
     "UserSession",
     "WebhookEvent",

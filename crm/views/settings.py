@@ -84,3 +84,54 @@ def act(channel_id: int, action: str) -> ResponseReturnValue:
         abort(404)
     session.commit()
     return redirect(url_for("settings.channels"))
+
+
+@bp.get("/model")
+@login_required(Role.MANAGER)
+def model() -> ResponseReturnValue:
+    from crm.services import learning
+    from crm.triage.classifier import load_model
+
+    session = db()
+    return render_template(
+        "settings_model.html",
+        versions=learning.versions(session, g.workspace.id),
+        active=learning.active_version(session, g.workspace.id),
+        pending=learning.pending_count(session, g.workspace.id),
+        retrain_every=learning.RETRAIN_EVERY,
+        shipped=load_model().version,
+    )
+
+
+@bp.post("/model/<action>")
+@login_required(Role.MANAGER)
+def model_action(action: str) -> ResponseReturnValue:
+    from crm.services import learning
+    from inbox import jobs
+    from inbox.queue import defer
+
+    session = db()
+    if action == "rollback":
+        learning.rollback(session, g.workspace.id, g.user.id)
+    elif action == "shipped":
+        learning.use_shipped(session, g.workspace.id, g.user.id)
+    elif action == "activate":
+        try:
+            learning.activate(
+                session, g.workspace.id, int(request.form.get("version_id", "0")), g.user.id
+            )
+        except (LookupError, ValueError):
+            abort(404)
+    elif action == "retrain":
+        defer(
+            session,
+            jobs.retrain_workspace,
+            g.workspace.id,
+            queue="default",
+            job_id=f"retrain-{g.workspace.id}",
+            retries=0,
+        )
+    else:
+        abort(404)
+    session.commit()
+    return redirect(url_for("settings.model"))

@@ -1,0 +1,169 @@
+"""Priority: what the team reads first, with the reasons in words.
+
+The score (0-100) adds up:
+
+1. **What the message is.** A base per intent (:data:`INTENT_BASE`): a
+   booking, a support problem (a lost ticket) or a press request comes before
+   a question, and a question before a compliment.
+2. **How pressing it is, for its kind.** The model's urgency head says
+   whether the message is more or less pressing than usual for its intent
+   ("our headliner cancelled, can you play tomorrow?" vs a booking for next
+   year); it learns from priority labels and the team's priority corrections.
+   Up to +/-22 points (:data:`URGENCY_POINTS`): one priority step.
+3. **A time-critical word** ("tonight", "demain", "dringend") on a business
+   message or a question: +10, and it is named in the reasons.
+4. **Who is writing** (:class:`PriorityContext`): industry contacts and
+   superfans up, bots and trolls down.
+5. **How long they wait**: up to +20 over three days, plus +8 for a question
+   nobody has answered.
+
+Spam is always ``low`` (score at most 5) and abuse at most 20: no rule above
+can lift them. Thresholds: ``urgent`` >= 80, ``high`` >= 60, ``normal`` >= 35.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+INTENT_BASE = {
+    "booking": 72,
+    "support": 70,
+    "press": 68,
+    "collab": 64,
+    "question": 48,
+    "complaint": 42,
+    "other": 22,
+    "praise": 18,
+}
+# The priority each intent gets when nothing makes it more or less pressing:
+# what the urgency head's "usual" means, and what corrections are read against.
+USUAL_PRIORITY = {
+    "booking": "high",
+    "support": "high",
+    "press": "high",
+    "collab": "high",
+    "question": "normal",
+    "complaint": "normal",
+    "other": "low",
+    "praise": "low",
+}
+PRIORITY_ORDER = ("urgent", "high", "normal", "low")
+URGENCY_POINTS = 22.0
+TIME_CUE_POINTS = 10.0
+BUSINESS = frozenset({"booking", "support", "press", "collab"})
+THRESHOLDS = (("urgent", 80), ("high", 60), ("normal", 35))
+
+SEGMENT_BONUS = {
+    "industry": (12, "industry contact"),
+    "superfan": (10, "superfan"),
+    "regular": (4, "regular fan"),
+    "lapsed": (2, "returning fan"),
+    "new": (0, ""),
+}
+SPAM_CAP = 5
+ABUSE_CAP = 20
+TROLL_CAP = 15
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityContext:
+    """What the inbox knows beyond the message itself."""
+
+    segment: str | None = None
+    waiting_hours: float = 0.0
+    unanswered_question: bool = False
+    industry: bool = False
+
+
+class Scorable(Protocol):
+    """The fields of a classification that priority depends on."""
+
+    @property
+    def spam(self) -> bool: ...
+    @property
+    def toxic(self) -> bool: ...
+    @property
+    def intent(self) -> str: ...
+    @property
+    def intent_score(self) -> float: ...
+    @property
+    def sentiment(self) -> str: ...
+    @property
+    def urgency(self) -> float: ...
+    @property
+    def time_cue(self) -> str | None: ...
+
+
+def urgency_offset(intent: str, priority: str) -> int:
+    """-1, 0 or +1: ``priority`` below, at or above the usual one for ``intent``."""
+    usual = PRIORITY_ORDER.index(USUAL_PRIORITY.get(intent, "low"))
+    given = PRIORITY_ORDER.index(priority)
+    return max(-1, min(1, usual - given))
+
+
+def priority_for(score: int) -> str:
+    for name, floor in THRESHOLDS:
+        if score >= floor:
+            return name
+    return "low"
+
+
+def waiting_words(hours: float) -> str:
+    if hours >= 48:
+        return f"waiting {int(hours // 24)} days"
+    if hours >= 24:
+        return "waiting 1 day"
+    return f"waiting {int(hours)} hours"
+
+
+def score_priority(
+    classification: Scorable, ctx: PriorityContext | None = None
+) -> tuple[str, int, list[str]]:
+    """``(priority, score 0-100, reasons)`` for one classified message."""
+    ctx = ctx or PriorityContext()
+    if classification.spam:
+        return "low", min(SPAM_CAP, round(classification.urgency * SPAM_CAP)), ["spam"]
+
+    intent = classification.intent
+    score = float(INTENT_BASE.get(intent, INTENT_BASE["other"]))
+    # urgency 0.5 is "as usual for this intent"; 1.0 one step up, 0.0 one down.
+    score += URGENCY_POINTS * 2.0 * (classification.urgency - 0.5)
+    reasons: list[str] = []
+
+    cue = classification.time_cue
+    if cue and (intent in BUSINESS or intent == "question"):
+        score += TIME_CUE_POINTS
+        reasons.append(f"time-critical: '{cue}'")
+    if intent == "support" and classification.sentiment == "negative":
+        score += 4
+        reasons.append("upset fan")
+
+    segment = ctx.segment
+    if ctx.industry or segment == "industry":
+        bonus, words = SEGMENT_BONUS["industry"]
+        score += bonus
+        reasons.append(words)
+    elif segment in SEGMENT_BONUS and SEGMENT_BONUS[segment][0]:
+        bonus, words = SEGMENT_BONUS[segment]
+        score += bonus
+        reasons.append(words)
+
+    if ctx.waiting_hours >= 2:
+        score += min(20.0, ctx.waiting_hours / 72.0 * 20.0)
+        reasons.append(waiting_words(ctx.waiting_hours))
+    if ctx.unanswered_question:
+        score += 8
+        reasons.append("question still unanswered")
+
+    if segment == "bot":
+        return "low", min(SPAM_CAP, int(score)), ["bot account", *reasons]
+    if classification.toxic:
+        score = min(score, ABUSE_CAP)
+        reasons.insert(0, "abusive language")
+    if segment == "troll":
+        score = min(score, TROLL_CAP)
+        reasons.insert(0, "troll")
+
+    final = max(0, min(100, round(score)))
+    return priority_for(final), final, reasons

@@ -1,0 +1,157 @@
+"""Fan segments and engagement, as a pure function of a fan's statistics.
+
+The inbox recomputes these whenever a message arrives; nothing here touches
+the database, so the rules can be read and tested on their own.
+
+Segments, checked in this order (the first that applies wins):
+
+``bot``       at least half of the fan's messages are spam
+              (:data:`BOT_SPAM_SHARE`), or any spam from a fan with no other
+              messages.
+``troll``     at least :data:`TROLL_TOXIC_SHARE` of the messages are abusive,
+              and at least :data:`TROLL_MIN_TOXIC` of them (one insult is a bad
+              day, not a troll).
+``industry``  any booking, press or collaboration message: promoters,
+              journalists and fellow artists are handled as contacts.
+``lapsed``    was a regular (:data:`REGULAR_MIN_MESSAGES` messages or more) but
+              silent for :data:`LAPSED_AFTER_DAYS` days.
+``superfan``  engagement of :data:`SUPERFAN_MIN_ENGAGEMENT` or more over at
+              least :data:`SUPERFAN_MIN_MESSAGES` messages.
+``regular``   :data:`REGULAR_MIN_MESSAGES` messages or more, in at least
+              :data:`REGULAR_MIN_CONVERSATIONS` conversations.
+``new``       everyone else.
+
+Engagement (0-100) adds four parts, across all networks:
+
+* frequency (up to 35): messages per 30 days of the fan's history,
+  log-scaled, 35 at about 8 a month;
+* recency (up to 25): halves every :data:`RECENCY_HALF_LIFE_DAYS` days of silence;
+* reciprocity (up to 20): share of the fan's conversations the artist
+  answered, plus a little for talking on several networks;
+* sentiment (up to 20): 10 for neutral, 20 for all-positive, 0 for
+  all-negative.
+
+Spam and abuse then take their share away: a fan whose messages are 40%
+spam keeps 60% of the score.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+BOT_SPAM_SHARE = 0.5
+TROLL_TOXIC_SHARE = 0.3
+TROLL_MIN_TOXIC = 2
+LAPSED_AFTER_DAYS = 90
+REGULAR_MIN_MESSAGES = 3
+REGULAR_MIN_CONVERSATIONS = 2
+SUPERFAN_MIN_ENGAGEMENT = 70.0
+SUPERFAN_MIN_MESSAGES = 10
+RECENCY_HALF_LIFE_DAYS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class FanStats:
+    """What the inbox knows about one fan, over every network.
+
+    ``avg_sentiment`` is the mean of +1 (positive), 0 (neutral) and -1
+    (negative) over the fan's messages; ``industry_messages`` counts messages
+    classified booking, press or collab.
+    """
+
+    message_count: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    conversations: int = 0
+    artist_replies: int = 0
+    spam_share: float = 0.0
+    toxic_share: float = 0.0
+    avg_sentiment: float = 0.0
+    industry_messages: int = 0
+    networks: Collection[str] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class FanSegment:
+    segment: str
+    engagement: float
+    reasons: list[str]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _days(later: datetime, earlier: datetime) -> float:
+    return max(0.0, (_aware(later) - _aware(earlier)).total_seconds() / 86400.0)
+
+
+def _clamp(value: float, low: float = 0.0, high: float = 1.0) -> float:
+    return max(low, min(high, value))
+
+
+def engagement_score(stats: FanStats, now: datetime) -> float:
+    """Engagement 0-100 (see the module docstring for its parts)."""
+    count = max(0, stats.message_count)
+    if count == 0 or stats.last_seen is None:
+        return 0.0
+    first = stats.first_seen or stats.last_seen
+    span_days = max(_days(stats.last_seen, first), 30.0)
+    per_month = count / (span_days / 30.0)
+    frequency = 35.0 * _clamp(math.log1p(per_month) / math.log1p(8.0))
+    silent = _days(now, stats.last_seen)
+    recency = 25.0 * 0.5 ** (silent / RECENCY_HALF_LIFE_DAYS)
+    answered = _clamp(stats.artist_replies / stats.conversations) if stats.conversations else 0.0
+    breadth = _clamp((len(set(stats.networks)) - 1) / 3.0)
+    reciprocity = 15.0 * answered + 5.0 * breadth
+    sentiment = 10.0 + 10.0 * _clamp(stats.avg_sentiment, -1.0, 1.0)
+    total = frequency + recency + reciprocity + sentiment
+    penalty = _clamp(stats.spam_share) + _clamp(stats.toxic_share)
+    return round(_clamp(total * (1.0 - _clamp(penalty)), 0.0, 100.0), 1)
+
+
+def segment_fan(stats: FanStats, now: datetime | None = None) -> FanSegment:
+    """The fan's segment, engagement score and the reasons, in words."""
+    now = now or datetime.now(UTC)
+    engagement = engagement_score(stats, now)
+    count = stats.message_count
+    toxic_count = round(stats.toxic_share * count)
+    silent = _days(now, stats.last_seen) if stats.last_seen else 0.0
+    networks = len(set(stats.networks))
+
+    if count and stats.spam_share >= BOT_SPAM_SHARE:
+        return FanSegment("bot", engagement, [f"{stats.spam_share:.0%} of messages are spam"])
+    if stats.toxic_share >= TROLL_TOXIC_SHARE and toxic_count >= TROLL_MIN_TOXIC:
+        return FanSegment("troll", engagement, [f"{toxic_count} abusive messages"])
+    if stats.industry_messages:
+        plural = "s" if stats.industry_messages > 1 else ""
+        return FanSegment(
+            "industry",
+            engagement,
+            [f"{stats.industry_messages} booking, press or collaboration message{plural}"],
+        )
+    if count >= REGULAR_MIN_MESSAGES and silent >= LAPSED_AFTER_DAYS:
+        return FanSegment(
+            "lapsed", engagement, [f"{count} messages, silent for {int(silent)} days"]
+        )
+    if engagement >= SUPERFAN_MIN_ENGAGEMENT and count >= SUPERFAN_MIN_MESSAGES:
+        reasons = [f"{count} messages", f"engagement {engagement:.0f}"]
+        if networks > 1:
+            reasons.append(f"on {networks} networks")
+        if stats.avg_sentiment > 0.3:
+            reasons.append("mostly positive")
+        return FanSegment("superfan", engagement, reasons)
+    if count >= REGULAR_MIN_MESSAGES and stats.conversations >= REGULAR_MIN_CONVERSATIONS:
+        return FanSegment(
+            "regular", engagement, [f"{count} messages in {stats.conversations} conversations"]
+        )
+    first_days = _days(now, stats.first_seen) if stats.first_seen else 0.0
+    reason = "first message" if count <= 1 else f"{count} messages"
+    if stats.first_seen:
+        reason += (
+            f", first seen {int(first_days)} days ago" if first_days >= 1 else ", first seen today"
+        )
+    return FanSegment("new", engagement, [reason])

@@ -1,0 +1,137 @@
+"""The classifier learns from the team: a corrected message is classified the new way
+after retraining, versions are kept, a bad version can be rolled back, and only
+models this installation signed are loaded."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from crm.runtime import Runtime
+from crm.services import corrections, learning
+from crm.triage.classifier import clear_cache
+from inbox import triage
+from inbox.connectors.base import Author, IncomingItem
+from inbox.pipeline import ingest
+from models import Message, TriageCorrection, Workspace
+from tests.conftest import login
+from tests.helpers import T0, make_channel
+
+pytestmark = pytest.mark.slow
+ODD = "zorblax quingo frumple vexidor plonk"
+
+
+@pytest.fixture(autouse=True)
+def _small_training(rt: Runtime) -> None:
+    rt.extras["train_options"] = {"max_rows_per_source": 250, "tune_thresholds": False}
+    clear_cache()
+
+
+def _message(rt: Runtime, workspace: Workspace) -> int:
+    ch = make_channel(rt, workspace.id)
+    item = IncomingItem("odd-1", ODD, T0, Author("a1", "odd", "Odd Person"))
+    with rt.session() as s:
+        ingest(s, ch, [item], triage.for_workspace(workspace.id), defer_jobs=False)
+        return s.scalars(select(Message.id)).one()
+
+
+def _intent_now(workspace: Workspace) -> str:
+    [verdict] = triage.for_workspace(workspace.id)(
+        [IncomingItem("x", ODD, T0, Author("a1", "odd", "Odd Person"))]
+    )
+    return verdict.intent
+
+
+def test_a_corrected_message_is_classified_the_new_way_after_retraining(
+    rt: Runtime, workspace: Workspace, caplog: pytest.LogCaptureFixture
+) -> None:
+    message_id = _message(rt, workspace)
+    before = _intent_now(workspace)
+    target = "booking" if before != "booking" else "press"
+    with rt.session() as s:
+        corrections.record_correction(
+            s,
+            workspace_id=workspace.id,
+            user_id=None,
+            conversation_id=0,
+            message_id=message_id,
+            field="intent",
+            old=before,
+            new=target,
+        )
+    with rt.session() as s:
+        assert s.scalars(select(TriageCorrection)).one().new_value == target
+        assert learning.pending_count(s, workspace.id) == 1
+    version = learning.retrain(rt, workspace.id)
+    assert version.corrections_used == 1
+    assert _intent_now(workspace) == target
+    with rt.session() as s:
+        assert learning.active_version(s, workspace.id).id == version.id  # type: ignore[union-attr]
+        assert learning.pending_count(s, workspace.id) == 0
+        learning.rollback(s, workspace.id, None)  # a bad version: back to the shipped model
+    assert _intent_now(workspace) == before
+    with rt.session() as s:
+        learning.activate(s, workspace.id, version.id, None)
+    assert _intent_now(workspace) == target
+    # Only models this installation signed are loaded: an altered file is refused.
+    manifest = rt.settings.instance_path / version.path / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["created_at"] = "1999-01-01"
+    manifest.write_text(json.dumps(data))
+    clear_cache()
+    assert _intent_now(workspace) == before
+    assert "refused" in caplog.text
+
+
+def test_enough_corrections_queue_a_retraining(
+    rt: Runtime, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message_id = _message(rt, workspace)
+    monkeypatch.setattr(learning, "RETRAIN_EVERY", 2)
+    queued: list[int] = []
+    monkeypatch.setattr(learning, "retrain", lambda _rt, ws, **_kw: queued.append(ws))
+    with rt.session() as s:
+        learning.store_correction(s, workspace.id, None, message_id, "intent", "other", "press")
+    assert queued == []
+    with rt.session() as s:
+        learning.store_correction(s, workspace.id, None, message_id, "intent", "press", "collab")
+    assert queued == [workspace.id]  # the job ran after the commit
+    with rt.session() as s:
+        assert learning.training_corrections(s, workspace.id) == [
+            {"text": ODD, "author": "Odd Person", "intent": "collab"}  # the latest word wins
+        ]
+
+
+def test_the_classifier_page_shows_the_active_model_and_rolls_back(
+    client: FlaskClient, rt: Runtime, workspace: Workspace
+) -> None:
+    from models import ModelVersion
+
+    with rt.session() as s:
+        s.add(
+            ModelVersion(
+                workspace_id=workspace.id,
+                version="20260101-aaaaaaaa",
+                path="models/x/1",
+                corrections_used=3,
+                is_active=False,
+            )
+        )
+        s.add(
+            ModelVersion(
+                workspace_id=workspace.id,
+                version="20260102-bbbbbbbb",
+                path="models/x/2",
+                corrections_used=7,
+                is_active=True,
+            )
+        )
+    csrf = login(client)
+    page = client.get("/settings/model").get_data(as_text=True)
+    assert "20260102-bbbbbbbb, trained" in page
+    client.post("/settings/model/rollback", data={"csrf_token": csrf})
+    with rt.session() as s:
+        assert learning.active_version(s, workspace.id).version == "20260101-aaaaaaaa"  # type: ignore[union-attr]

@@ -1,0 +1,205 @@
+"""Webhooks: verified, stored once however often delivered, processed by a job."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from crm.app import create_app
+from crm.runtime import Runtime, build_runtime, set_runtime
+from models import Channel, Message, WebhookEvent, Workspace
+from tests.conftest import _reset_schema, make_settings
+
+APP_SECRET = "meta-app-secret"
+VERIFY = "verify-me"
+X_SECRET = "x-consumer-secret"
+IG_ACCOUNT = "17841400000000001"
+
+
+@pytest.fixture
+def hook_rt(tmp_path: Path) -> Runtime:
+    settings = replace(
+        make_settings(tmp_path),
+        meta_app_secret=APP_SECRET,
+        meta_verify_token=VERIFY,
+        x_consumer_secret=X_SECRET,
+    )
+    runtime = build_runtime(settings)
+    _reset_schema(runtime)
+    set_runtime(runtime)
+    with runtime.session() as s:
+        ws = Workspace(name="Band", slug="band")
+        s.add(ws)
+        s.flush()
+        s.add(
+            Channel(
+                workspace_id=ws.id,
+                network="instagram",
+                connector="instagram",
+                handle="theband",
+                external_id=IG_ACCOUNT,
+            )
+        )
+        s.add(
+            Channel(
+                workspace_id=ws.id,
+                network="x",
+                connector="x",
+                handle="theband",
+                external_id="2244994945",
+            )
+        )
+    yield runtime  # type: ignore[misc]
+    set_runtime(None)
+    runtime.close()
+
+
+@pytest.fixture
+def hook_client(hook_rt: Runtime) -> FlaskClient:
+    app: Flask = create_app(runtime=hook_rt)
+    return app.test_client()
+
+
+def ig_comment_payload(comment_id: str = "17865799348089039") -> bytes:
+    return json.dumps(
+        {
+            "object": "instagram",
+            "entry": [
+                {
+                    "id": IG_ACCOUNT,
+                    "time": 1767000000,
+                    "changes": [
+                        {
+                            "field": "comments",
+                            "value": {
+                                "from": {"id": "232323232", "username": "marie_l"},
+                                "media": {"id": "123123123", "media_product_type": "FEED"},
+                                "id": comment_id,
+                                "text": "Quand est-ce que vous passez à Lyon ?",
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
+
+
+def meta_signature(body: bytes, secret: str = APP_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def count(rt: Runtime, model: type) -> int:
+    with rt.session() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_meta_subscription_challenge_needs_the_verify_token(hook_client: FlaskClient) -> None:
+    ok = hook_client.get(
+        "/webhooks/meta?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444"
+    )
+    assert ok.status_code == 200 and ok.get_data(as_text=True) == "1158201444"
+    bad = hook_client.get(
+        "/webhooks/meta?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1158201444"
+    )
+    assert bad.status_code == 403
+
+
+def test_a_bad_signature_is_refused_and_nothing_is_stored(
+    hook_client: FlaskClient, hook_rt: Runtime
+) -> None:
+    body = ig_comment_payload()
+    resp = hook_client.post(
+        "/webhooks/meta",
+        data=body,
+        headers={
+            "X-Hub-Signature-256": meta_signature(body, "wrong"),
+            "Content-Type": "application/json",
+        },
+    )
+    assert resp.status_code == 401
+    missing = hook_client.post("/webhooks/meta", data=body)
+    assert missing.status_code == 401
+    assert count(hook_rt, WebhookEvent) == 0 and count(hook_rt, Message) == 0
+
+
+def test_a_delivery_made_three_times_is_stored_once(
+    hook_client: FlaskClient, hook_rt: Runtime
+) -> None:
+    body = ig_comment_payload()
+    for _ in range(3):
+        resp = hook_client.post(
+            "/webhooks/meta",
+            data=body,
+            headers={
+                "X-Hub-Signature-256": meta_signature(body),
+                "Content-Type": "application/json",
+            },
+        )
+        assert resp.status_code == 200
+    assert count(hook_rt, WebhookEvent) == 1
+    assert count(hook_rt, Message) == 1
+    with hook_rt.session() as s:
+        msg = s.scalars(select(Message)).one()
+        assert msg.text == "Quand est-ce que vous passez à Lyon ?"
+        assert s.scalars(select(WebhookEvent)).one().processed_at is not None
+
+
+def test_a_signed_body_that_is_not_json_is_refused(
+    hook_client: FlaskClient, hook_rt: Runtime
+) -> None:
+    body = b"{not json"
+    resp = hook_client.post(
+        "/webhooks/meta", data=body, headers={"X-Hub-Signature-256": meta_signature(body)}
+    )
+    assert resp.status_code == 400 and count(hook_rt, WebhookEvent) == 0
+
+
+def test_x_crc_check_answers_with_the_hmac_of_the_token(hook_client: FlaskClient) -> None:
+    resp = hook_client.get("/webhooks/x?crc_token=challenge123")
+    expected = base64.b64encode(
+        hmac.new(X_SECRET.encode(), b"challenge123", hashlib.sha256).digest()
+    ).decode()
+    assert resp.get_json() == {"response_token": "sha256=" + expected}
+
+
+def test_x_account_activity_mentions_become_messages(
+    hook_client: FlaskClient, hook_rt: Runtime
+) -> None:
+    body = json.dumps(
+        {
+            "for_user_id": "2244994945",
+            "tweet_create_events": [
+                {
+                    "created_at": "Wed Mar 04 18:22:05 +0000 2026",
+                    "id_str": "1897000000000000001",
+                    "text": "@theband see you in Berlin!",
+                    "in_reply_to_status_id_str": None,
+                    "user": {"id_str": "777", "name": "Lena", "screen_name": "lena_b"},
+                }
+            ],
+        }
+    ).encode()
+    sig = (
+        "sha256="
+        + base64.b64encode(hmac.new(X_SECRET.encode(), body, hashlib.sha256).digest()).decode()
+    )
+    bad = hook_client.post(
+        "/webhooks/x", data=body, headers={"x-twitter-webhooks-signature": "sha256=AAAA"}
+    )
+    assert bad.status_code == 401
+    resp = hook_client.post("/webhooks/x", data=body, headers={"x-twitter-webhooks-signature": sig})
+    assert resp.status_code == 200
+    with hook_rt.session() as s:
+        msg = s.scalars(select(Message)).one()
+        assert msg.external_id == "1897000000000000001" and msg.author is not None
+        assert msg.author.handle == "lena_b"

@@ -1,0 +1,112 @@
+"""Priority rules: what the team reads first, and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from crm.triage.priority import PriorityContext, priority_for, score_priority
+
+
+@dataclass
+class Fake:
+    """The fields score_priority reads, with a neutral model opinion."""
+
+    intent: str = "other"
+    intent_score: float = 0.9
+    spam: bool = False
+    toxic: bool = False
+    sentiment: str = "neutral"
+    urgency: float = 0.5
+    time_cue: str | None = None
+
+
+def score(**fields: Any) -> int:
+    return score_priority(Fake(**fields))[1]
+
+
+@pytest.mark.parametrize("business", ["booking", "support", "press"])
+def test_business_comes_before_a_question(business: str) -> None:
+    assert score(intent=business) > score(intent="question")
+
+
+def test_question_comes_before_a_compliment() -> None:
+    assert score(intent="question") > score(intent="praise")
+    assert score(intent="question") > score(intent="other")
+
+
+def test_learned_urgency_moves_the_score() -> None:
+    assert score(intent="question", urgency=0.9) > score(intent="question", urgency=0.2)
+
+
+def test_time_critical_booking_is_urgent() -> None:
+    priority, value, reasons = score_priority(
+        Fake(intent="booking", urgency=0.9, time_cue="tonight")
+    )
+    assert priority == "urgent"
+    assert value >= 80
+    assert "time-critical: 'tonight'" in reasons
+
+
+def test_spam_is_always_low_whatever_the_context() -> None:
+    ctx = PriorityContext(
+        segment="superfan", waiting_hours=200, unanswered_question=True, industry=True
+    )
+    priority, value, reasons = score_priority(Fake(intent="booking", spam=True, urgency=1.0), ctx)
+    assert priority == "low"
+    assert value <= 5
+    assert reasons == ["spam"]
+
+
+def test_abuse_is_capped_low() -> None:
+    priority, value, reasons = score_priority(Fake(intent="complaint", toxic=True, urgency=0.9))
+    assert priority == "low"
+    assert value <= 20
+    assert reasons[0] == "abusive language"
+
+
+def test_context_reasons_are_words() -> None:
+    ctx = PriorityContext(segment="superfan", waiting_hours=50, unanswered_question=True)
+    _, boosted, reasons = score_priority(Fake(intent="question"), ctx)
+    assert boosted > score(intent="question")
+    assert "superfan" in reasons
+    assert "waiting 2 days" in reasons
+    assert "question still unanswered" in reasons
+
+
+def test_industry_contact_outranks_the_same_message_from_a_new_fan() -> None:
+    industry = score_priority(Fake(intent="collab"), PriorityContext(industry=True))[1]
+    new = score_priority(Fake(intent="collab"), PriorityContext(segment="new"))[1]
+    assert industry > new
+
+
+def test_bots_and_trolls_sink() -> None:
+    assert score_priority(Fake(intent="question"), PriorityContext(segment="bot"))[0] == "low"
+    assert score_priority(Fake(intent="booking"), PriorityContext(segment="troll"))[0] == "low"
+
+
+def test_waiting_longer_never_lowers_priority() -> None:
+    values = [
+        score_priority(Fake(intent="question"), PriorityContext(waiting_hours=h))[1]
+        for h in (0, 3, 24, 72, 500)
+    ]
+    assert values == sorted(values)
+    assert all(0 <= v <= 100 for v in values)
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        (100, "urgent"),
+        (80, "urgent"),
+        (79, "high"),
+        (60, "high"),
+        (35, "normal"),
+        (34, "low"),
+        (0, "low"),
+    ],
+)
+def test_thresholds(value: int, name: str) -> None:
+    assert priority_for(value) == name
