@@ -204,6 +204,65 @@ def timed(fn: Callable[[], object], repeat: int = REPEAT) -> list[float]:
     return out
 
 
+PRESS_DONE = """() => new Promise((resolve) => {
+  const start = performance.now();
+  const path = location.pathname;
+  const check = () => {
+    const title = document.querySelector("#thread-title");
+    if (location.pathname !== path && title) resolve(performance.now() - start);
+    else requestAnimationFrame(check);
+  };
+  document.dispatchEvent(new KeyboardEvent("keydown", {key: "e", bubbles: true}));
+  requestAnimationFrame(check);
+})"""
+
+
+def triage_next_in_chromium(app: object, presses: int = 25) -> list[float]:
+    """From pressing e (done) on a thread to the next conversation shown, in Chromium."""
+    import threading
+
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    times: list[float] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
+            )
+            page = browser.new_page()
+            page.goto(f"{base}/login")
+            page.fill("#email", "bench@example.org")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            page.goto(f"{base}/?view=needs-reply")
+            href = page.locator("a.row-link").first.get_attribute("href")
+            page.goto(base + str(href))
+            page.wait_for_selector("#thread-title")
+            for _ in range(presses):
+                times.append(float(page.evaluate(PRESS_DONE)))
+                page.wait_for_load_state("networkidle")
+            browser.close()
+    finally:
+        server.shutdown()
+    return times[2:]  # the first presses warm the browser's caches
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
@@ -287,6 +346,7 @@ def main() -> None:
         results["thread"] = timed(lambda: get(f"/c/{next(it)}")())
         it2 = iter(ids * 2)
         results["thread_sql"] = timed(lambda: conv_svc.load_thread(rt.sessionmaker(), 1, next(it2)))
+        results["triage_next"] = triage_next_in_chromium(app)
         rt.close()
     for name in ("inbox", "filtered", "search", "thread"):
         med, p95 = quantiles(results[name])
@@ -294,6 +354,9 @@ def main() -> None:
         print(f"{name}_median_ms: {med:.1f} ms")
         print(f"{name}_p95_ms: {p95:.1f} ms")
         print(f"{name}_sql_p95_ms: {sql_p95:.1f} ms")
+    med, p95 = quantiles(results["triage_next"])
+    print(f"triage_next_median_ms: {med:.1f} ms")
+    print(f"triage_next_p95_ms: {p95:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -271,8 +271,10 @@ def serve(host: str, port: int | None) -> None:
     rt = _runtime()
     app = create_app(runtime=rt)
     ticker = scheduler.start_background(rt)
+    port = port or rt.settings.port
+    click.echo(f"Unplugged is running at http://{host}:{port}/ (Ctrl+C to stop)")
     try:
-        run_simple(host, port or rt.settings.port, app, threaded=True, use_reloader=False)
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         ticker.stop()
 
