@@ -68,12 +68,24 @@ POSTGRES_DDL = (
                           'hword, hword_part, word WITH %%I.unaccent, simple', dict_schema);
          END IF;
        END $$""",
+    # Angle brackets become spaces first: PostgreSQL's parser would otherwise read
+    # "<b>ticket</b>" as one tag token and index no word at all.
     "CREATE INDEX IF NOT EXISTS ix_messages_fulltext ON messages "
-    "USING gin (to_tsvector('unplugged', text))",
+    "USING gin (to_tsvector('unplugged', translate(text, '<>', '  ')))",
     "CREATE INDEX IF NOT EXISTS ix_fans_fulltext ON fans "
-    "USING gin (to_tsvector('unplugged', display_name))",
+    "USING gin (to_tsvector('unplugged', translate(display_name, '<>', '  ')))",
 )
 TS_CONFIG = "unplugged"
+
+
+def reindex(conn: Connection) -> None:
+    """Rebuild the PostgreSQL indexes after their expression changed (a migration calls it)."""
+    if conn.dialect.name == "sqlite":
+        return
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_messages_fulltext")
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_fans_fulltext")
+    install(conn)
+
 
 # Objects Alembic's autogenerate must not mistake for missing models.
 NOT_IN_MODELS = {

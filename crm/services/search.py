@@ -10,6 +10,7 @@ PostgreSQL's indexes are maintained by the database).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import Select, and_, func, literal_column, select, text, true
 from sqlalchemy.orm import Session
@@ -37,6 +38,11 @@ def tsquery(words: list[str]) -> str:
     return " & ".join(f"{w}:*" for w in words)
 
 
+def _no_brackets(column: Any) -> Any:
+    """The same expression as the GIN indexes (models/search.py), so they are used."""
+    return func.translate(column, literal_column("'<>'"), literal_column("'  '"))
+
+
 def match_conversation_ids(session: Session, workspace_id: int, query: str) -> Select[int]:
     words = terms(query)
     if not words:
@@ -59,7 +65,7 @@ def match_conversation_ids(session: Session, workspace_id: int, query: str) -> S
     q = func.to_tsquery(literal_column("'unplugged'"), tsquery(words))
     in_messages = select(Message.conversation_id).where(
         Message.workspace_id == workspace_id,
-        func.to_tsvector(literal_column("'unplugged'"), Message.text).op("@@")(q),
+        func.to_tsvector(literal_column("'unplugged'"), _no_brackets(Message.text)).op("@@")(q),
     )
     by_fan = select(Conversation.id).where(
         Conversation.workspace_id == workspace_id,
@@ -67,7 +73,9 @@ def match_conversation_ids(session: Session, workspace_id: int, query: str) -> S
             select(Fan.id).where(
                 and_(
                     true(),
-                    func.to_tsvector(literal_column("'unplugged'"), Fan.display_name).op("@@")(q),
+                    func.to_tsvector(
+                        literal_column("'unplugged'"), _no_brackets(Fan.display_name)
+                    ).op("@@")(q),
                 )
             )
         ),
