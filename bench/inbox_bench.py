@@ -16,6 +16,7 @@ writing), then indexed for search the way the catch-up job does it.
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 import sqlite3
@@ -45,7 +46,7 @@ REPEAT = 30
 NETWORKS = ("x", "instagram", "youtube", "bluesky", "mastodon", "facebook", "email")
 INTENTS = ("question", "booking", "press", "collab", "support", "praise", "complaint", "other")
 SEGMENTS = ("new", "regular", "superfan", "lapsed", "industry", "bot", "troll")
-WORDS = [
+TOPICAL = [
     "love",
     "the",
     "new",
@@ -83,6 +84,25 @@ WORDS = [
     "ihr",
     "nach",
 ]
+
+
+def _vocabulary(size: int = 20_000) -> tuple[list[str], list[float]]:
+    """Words with a Zipf-like frequency, as in real text: a few very common, most rare.
+
+    The topical words sit at ranks 50 to 2,000, so a search for "lyon tickets"
+    is as selective as it would be in a real inbox, not a match for every message.
+    """
+    rng = random.Random(3)
+    syllables = ["ka", "lo", "mi", "ra", "te", "su", "vo", "ne", "di", "po", "ga", "li", "zu", "fe"]
+    words = ["".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(size)]
+    for i, word in enumerate(TOPICAL):
+        words[50 + i * 50] = word.lower()
+    weights = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(size)))
+    return words, weights  # cumulative, so each draw is a bisection
+
+
+VOCAB, VOCAB_WEIGHTS = _vocabulary()
+WORDS = TOPICAL
 PASSWORD = "bench-password-1"
 
 
@@ -174,7 +194,7 @@ def seed(db_path: Path) -> None:
                     f"m{m}",
                     "inbound" if m % 3 else "outbound",
                     "mention",
-                    " ".join(rng.choices(WORDS, k=12)),
+                    " ".join(rng.choices(VOCAB, cum_weights=VOCAB_WEIGHTS, k=12)),
                     ts(now - timedelta(minutes=m % 90000)),
                     crow[2] if m % 3 else None,
                     created,
