@@ -93,3 +93,20 @@ def test_a_rate_limit_waits_as_long_as_the_network_says(rt: Runtime, workspace: 
         wait = (channel.next_sync_at - channel.last_error_at).total_seconds()
         assert 899 <= wait <= 901
     fakes.NETWORK.reset()
+
+
+def test_the_channels_page_shows_how_far_a_backfill_has_come(
+    client: FlaskClient, rt: Runtime, workspace: Workspace
+) -> None:
+    from inbox.pipeline import ingest
+    from tests.helpers import item
+
+    ch = make_channel(rt, workspace.id, connector="fake", options={"backfill_days": 14})
+    with rt.session() as s:
+        ingest(s, ch, [item("1"), item("2", minutes=3), item("3", minutes=9)], defer_jobs=False)
+    login(client)
+    page = client.get("/settings/channels").get_data(as_text=True)
+    assert (
+        '<td class="progress">\n          3<br><span class="muted">since 01 Mar 2026</span>' in page
+    )
+    assert "fetching history (14 days)" in page

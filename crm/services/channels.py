@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlparse
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.security import CredentialBox
 from inbox.queue import defer
-from models import AuditEvent, Channel, ChannelHealth, utcnow
+from models import AuditEvent, Channel, ChannelHealth, Message, utcnow
 from models.channel import NETWORKS
 
 
@@ -82,6 +83,26 @@ def list_channels(session: Session, workspace_id: int) -> list[Channel]:
             .order_by(Channel.network, Channel.handle)
         )
     )
+
+
+@dataclass(frozen=True)
+class ChannelStats:
+    messages: int
+    oldest: datetime | None
+    newest: datetime | None
+
+
+def channel_stats(session: Session, workspace_id: int) -> dict[int, ChannelStats]:
+    """Messages stored per channel and the time span they cover: the backfill's progress,
+    which grows page by page as a first sync commits."""
+    rows = session.execute(
+        select(
+            Message.channel_id, func.count(), func.min(Message.sent_at), func.max(Message.sent_at)
+        )
+        .where(Message.workspace_id == workspace_id)
+        .group_by(Message.channel_id)
+    )
+    return {cid: ChannelStats(int(n), lo, hi) for cid, n, lo, hi in rows}
 
 
 def get_channel(session: Session, workspace_id: int, channel_id: int) -> Channel:

@@ -20,6 +20,7 @@ def _page(
     return render_template(
         "settings_channels.html",
         channels=svc.list_channels(db(), g.workspace.id),
+        stats=svc.channel_stats(db(), g.workspace.id),
         fields=svc.CREDENTIAL_FIELDS,
         networks=NETWORKS,
         error=error,
