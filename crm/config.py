@@ -59,7 +59,6 @@ class Settings:
     smtp_url: str | None = None
     sync_interval_s: int = 120
     instance_path: Path = field(default=DEFAULT_INSTANCE)
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:

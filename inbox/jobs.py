@@ -68,13 +68,6 @@ def after_ingest(fan_ids: Sequence[int], conversation_ids: Sequence[int]) -> Non
         triage.refresh_conversations(s, conversation_ids)
 
 
-def refresh_conversations(conversation_ids: Sequence[int]) -> None:
-    from inbox import triage
-
-    with get_runtime().session() as s:
-        triage.refresh_conversations(s, conversation_ids)
-
-
 def process_webhook(event_id: int) -> int:
     """Turn a stored webhook delivery into messages."""
     from inbox import triage, webhooks

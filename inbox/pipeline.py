@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, select, update
@@ -58,11 +59,15 @@ class ChannelRef:
             channel.id, channel.workspace_id, channel.network, channel.handle, channel.external_id
         )
 
+    @cached_property
+    def _own_handle(self) -> str:
+        return self.handle.lower().lstrip("@")
+
     def is_own(self, item: IncomingItem) -> bool:
         """Is the item written by the channel's own account (an outbound message)?"""
         if self.external_id and item.author.external_id == self.external_id:
             return True
-        own = self.handle.lower().lstrip("@")
+        own = self._own_handle
         return bool(own) and item.author.handle.lower().lstrip("@") == own
 
 

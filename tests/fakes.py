@@ -12,7 +12,6 @@ from inbox.connectors.base import (
     ChannelConfig,
     ConnectorError,
     FetchResult,
-    IncomingItem,
     ReplyTarget,
     SentReply,
 )
@@ -62,7 +61,3 @@ class FakeConnector:
     @property
     def state(self) -> Mapping[str, Any]:
         return {}
-
-
-def page(items: list[IncomingItem], cursor: dict[str, Any], more: bool = False) -> FetchResult:
-    return FetchResult(items, cursor, more)

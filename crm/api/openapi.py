@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm.services.conversations import INTENTS
 from models.channel import NETWORKS
-
-INTENTS = ["question", "booking", "press", "collab", "support", "praise", "complaint", "other"]
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +103,7 @@ SCHEMAS: dict[str, Any] = {
             "priority": {"type": "string", "enum": ["urgent", "high", "normal", "low"]},
             "priority_score": {"type": "integer", "minimum": 0, "maximum": 100},
             "priority_reasons": {"type": "array", "items": STR},
-            "intent": _nullable({"type": "string", "enum": INTENTS}),
+            "intent": _nullable({"type": "string", "enum": list(INTENTS)}),
             "is_spam": {"type": "boolean"},
             "assignee_id": _nullable(INT),
             "waiting_for_us": {"type": "boolean"},
@@ -269,7 +268,7 @@ def document() -> dict[str, Any]:
                             "priority",
                             {"type": "string", "enum": ["urgent", "high", "normal", "low"]},
                         ),
-                        _param("intent", {"type": "string", "enum": INTENTS}),
+                        _param("intent", {"type": "string", "enum": list(INTENTS)}),
                         _param("waiting", {"type": "string", "enum": ["1", "0"]}),
                         _param("q", {"type": "string", "maxLength": 200}, description="Search"),
                         _param("sort", {"type": "string", "enum": ["newest", "priority"]}),

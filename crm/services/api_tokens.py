@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm.services import accounts
 from models import ApiToken, AuditEvent, Membership, User, utcnow
 
 PREFIX = "unp_"
@@ -54,11 +55,7 @@ def authenticate(session: Session, token: str) -> TokenOwner | None:
     if row is None or row.revoked_at is not None:
         return None
     user = session.get(User, row.user_id)
-    membership = session.scalar(
-        select(Membership).where(
-            Membership.user_id == row.user_id, Membership.workspace_id == row.workspace_id
-        )
-    )
+    membership = accounts.membership(session, row.user_id, row.workspace_id)
     if user is None or not user.is_active or membership is None:
         return None
     row.last_used_at = utcnow()

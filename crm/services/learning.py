@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +234,3 @@ def rollback(session: Session, workspace_id: int, user_id: int | None) -> ModelV
 
 def model_path(rt: Runtime, version: ModelVersion | None) -> Path | None:
     return None if version is None else rt.settings.instance_path / version.path
-
-
-def trained_at(version: ModelVersion | None) -> datetime | None:
-    return version.created_at if version else None
