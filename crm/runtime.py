@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm.config import Settings
 from crm.db import make_engine, make_sessionmaker
 from crm.security import CredentialBox
+from crm.services.count_cache import CountCache
 
 if TYPE_CHECKING:
     from inbox.queue import JobQueue
@@ -32,6 +33,7 @@ class Runtime:
     sessionmaker: sessionmaker[Session]
     box: CredentialBox
     queue: JobQueue
+    counts: CountCache = field(default_factory=CountCache)
     extras: dict[str, object] = field(default_factory=dict)
 
     @contextmanager
@@ -62,12 +64,15 @@ def build_runtime(settings: Settings, queue: JobQueue | None = None) -> Runtime:
     maker = make_sessionmaker(engine)
     queue = queue or make_queue(settings)
     watch_sessions(maker, queue)
+    counts = CountCache()
+    counts.watch(engine)
     return Runtime(
         settings=settings,
         engine=engine,
         sessionmaker=maker,
         box=CredentialBox(settings.encryption_keys),
         queue=queue,
+        counts=counts,
     )
 
 

@@ -71,18 +71,42 @@ class Label(Base):
     color: Mapped[str] = mapped_column(String(16), default="slate")
 
 
+# The columns the inbox filters test, carried in the list indexes.
+LIST_FILTER_COLUMNS = (
+    "is_spam",
+    "waiting_for_us",
+    "priority",
+    "intent",
+    "channel_id",
+    "assignee_id",
+    "fan_id",
+)
+
+
 class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (
         UniqueConstraint("channel_id", "external_thread_id"),
-        # The inbox lists: newest first and highest priority first, per status.
-        Index("ix_conversations_inbox_recent", "workspace_id", "status", "last_activity_at"),
+        # The inbox lists: newest first and highest priority first, per status. Each
+        # index ends with the id (the keyset tie-break) and then every column a list
+        # filter tests, so a filtered page walks the index in order and never reads
+        # the table to reject a row (`LIST_FILTER_COLUMNS`).
+        Index(
+            "ix_conversations_inbox_recent",
+            "workspace_id",
+            "status",
+            "last_activity_at",
+            "id",
+            *LIST_FILTER_COLUMNS,
+        ),
         Index(
             "ix_conversations_inbox_priority",
             "workspace_id",
             "status",
             "priority_score",
             "last_activity_at",
+            "id",
+            *LIST_FILTER_COLUMNS,
         ),
         Index("ix_conversations_assignee", "workspace_id", "assignee_id", "status"),
         # Waking snoozed conversations whose time has come (checked on every inbox read).

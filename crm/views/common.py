@@ -88,6 +88,17 @@ class InboxContext:
     def url(self, endpoint: str = "inbox.index", **values: Any) -> str:
         return url_for(endpoint, **values) + (f"?{self.query}" if self.query else "")
 
+    @cached_property
+    def _thread_url_parts(self) -> tuple[str, str]:
+        marker = 2_147_483_647
+        head, _, tail = self.url("inbox.thread", conversation_id=marker).partition(str(marker))
+        return head, tail
+
+    def thread_url(self, conversation_id: int) -> str:
+        """``url("inbox.thread", conversation_id=...)``, built once per page: a list has 50."""
+        head, tail = self._thread_url_parts
+        return f"{head}{conversation_id}{tail}"
+
 
 def nav_args(source: MultiDict[str, str]) -> MultiDict[str, str]:
     return MultiDict(

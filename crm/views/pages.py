@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app, g, render_template, request
 
-from crm.app import db
+from crm.app import db, runtime
 from crm.services import conversations as conv_svc
 from crm.services import (
     labels,
@@ -46,9 +46,15 @@ def chrome() -> dict[str, Any]:
 
 
 def view_counts() -> dict[str, int]:
+    """The sidebar count of every view, reused for a few seconds (see ``count_cache``)."""
     session = db()
-    views = saved_views.counted_views(session, g.workspace.id, g.user.id, user_zone())
-    return conv_svc.count_views(session, g.workspace.id, views)
+    zone = user_zone()
+
+    def compute() -> dict[str, int]:
+        views = saved_views.counted_views(session, g.workspace.id, g.user.id, zone)
+        return conv_svc.count_views(session, g.workspace.id, views)
+
+    return runtime().counts.get((g.workspace.id, g.user.id, zone.key), compute)
 
 
 def inbox_page(ctx: InboxContext, page: conv_svc.InboxPage) -> dict[str, Any]:

@@ -1,0 +1,117 @@
+"""Sidebar counts are reused for a few seconds, and dropped by any write that changes them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text, update
+
+from crm.runtime import Runtime
+from crm.services.count_cache import CountCache, writes_watched_table
+from models import Conversation, ConversationStatus
+from tests.ui.conftest import HX
+
+Login = Callable[[str], tuple[FlaskClient, str]]
+
+
+def sidebar(client: FlaskClient) -> dict[str, str]:
+    html = client.get("/").get_data(as_text=True)
+    return dict(re.findall(r'<span class="count" id="count-([\w-]+)">(\d+)</span>', html))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_counts_are_reused_until_they_are_ttl_seconds_old() -> None:
+    clock, calls = Clock(), []
+    cache = CountCache(ttl=5, clock=clock)
+
+    def compute() -> dict[str, int]:
+        calls.append(clock.now)
+        return {"inbox": len(calls)}
+
+    assert cache.get("k", compute) == {"inbox": 1}
+    clock.now += 4.9
+    assert cache.get("k", compute) == {"inbox": 1}
+    assert cache.get("other", compute) == {"inbox": 2}  # each person has their own
+    clock.now += 0.2
+    assert cache.get("k", compute) == {"inbox": 3}
+
+
+def test_counts_computed_across_a_write_are_not_kept() -> None:
+    cache = CountCache(ttl=5, clock=Clock())
+
+    def compute_while_someone_writes() -> dict[str, int]:
+        cache.clear()
+        return {"inbox": 1}
+
+    cache.get("k", compute_while_someone_writes)
+    assert cache.get("k", lambda: {"inbox": 2}) == {"inbox": 2}
+
+
+def test_only_writes_to_the_tables_counts_read_are_watched() -> None:
+    assert writes_watched_table("UPDATE conversations SET status=? WHERE id=?")
+    assert writes_watched_table("insert into conversation_labels (a, b) values (?, ?)")
+    assert writes_watched_table("DELETE FROM saved_views WHERE id = %(id)s")
+    assert writes_watched_table("UPDATE fans SET segment=?")
+    assert not writes_watched_table("SELECT count(*) FROM conversations")
+    assert not writes_watched_table("INSERT INTO notes (text) VALUES (?)")
+    assert not writes_watched_table("UPDATE users SET name=? WHERE id=?")
+
+
+def test_a_committed_write_through_the_engine_drops_the_counts(rt: Runtime) -> None:
+    calls = []
+    key = ("w", 1)
+    rt.counts.get(key, lambda: calls.append(1) or {"inbox": 1})
+    with rt.engine.begin() as conn:
+        conn.execute(text("SELECT 1"))
+    rt.counts.get(key, lambda: calls.append(1) or {"inbox": 1})
+    assert len(calls) == 1  # a read kept them
+    with rt.engine.connect() as conn:
+        conn.execute(update(Conversation).where(Conversation.id == -1).values(priority_score=1))
+        conn.rollback()
+    rt.counts.get(key, lambda: calls.append(1) or {"inbox": 1})
+    assert len(calls) == 1  # a write rolled back kept them
+    with rt.engine.begin() as conn:
+        conn.execute(update(Conversation).where(Conversation.id == -1).values(priority_score=1))
+    rt.counts.get(key, lambda: calls.append(1) or {"inbox": 1})
+    assert len(calls) == 2
+
+
+def test_ones_own_triage_shows_in_the_next_counts(ids: dict[str, int], as_user: Login) -> None:
+    client, csrf = as_user("owner")
+    before = sidebar(client)
+    resp = client.post(
+        "/bulk/done", data={"ids": [str(ids["ticket"])], "csrf_token": csrf}, headers=HX
+    )
+    assert resp.status_code == 200
+    after = sidebar(client)
+    assert int(after["inbox"]) == int(before["inbox"]) - 1
+    assert int(after["support"]) == int(before["support"]) - 1
+
+
+def test_a_write_from_another_process_shows_within_the_ttl(
+    ids: dict[str, int], as_user: Login, rt: Runtime
+) -> None:
+    client, _ = as_user("owner")
+    before = sidebar(client)
+    other_process = create_engine(rt.settings.database_url)
+    try:
+        with other_process.begin() as conn:
+            conn.execute(
+                update(Conversation)
+                .where(Conversation.id == ids["ticket"])
+                .values(status=ConversationStatus.DONE)
+            )
+    finally:
+        other_process.dispose()
+    assert sidebar(client) == before  # this process saw no write: the counts are reused
+    rt.counts.ttl = 0.0  # ... until they are ttl seconds old
+    assert int(sidebar(client)["inbox"]) == int(before["inbox"]) - 1
