@@ -107,6 +107,27 @@ def test_status_changes_through_the_api(
     assert bad.status_code == 422
 
 
+def test_a_refused_change_changes_nothing_and_is_a_422(
+    client: FlaskClient, seeded: dict[str, str], rt: Runtime
+) -> None:
+    with rt.session() as s:
+        conv = s.scalars(select(Conversation).order_by(Conversation.id)).first()
+        assert conv is not None
+        cid, status, assignee = conv.id, conv.status, conv.assignee_id
+    for body in (
+        {"status": "snoozed", "snooze_until": "2000-01-01T00:00:00Z"},  # in the past
+        {"status": "done", "assignee_id": 99_999},  # valid status, then an unknown teammate
+    ):
+        resp = client.patch(
+            f"/api/v1/conversations/{cid}", json=body, headers=auth(seeded["agent"])
+        )
+        assert resp.status_code == 422, body
+        assert resp.get_json()["error"]["code"] == "invalid"
+        with rt.session() as s:
+            after = s.get_one(Conversation, cid)
+            assert (after.status, after.assignee_id) == (status, assignee)
+
+
 def test_the_api_serves_its_openapi_document(client: FlaskClient) -> None:
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.") and "/api/v1/conversations" in doc["paths"]

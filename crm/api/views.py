@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from crm.api import serialize
@@ -154,12 +155,8 @@ def get_conversation(conversation_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.patch("/conversations/<int(signed=True):conversation_id>")
-@token_required(Role.AGENT)
-def update_conversation(conversation_id: int) -> ResponseReturnValue:
-    conv = _conversation(conversation_id)
-    body = _json_body()
-    session = db()
+def _apply_conversation_update(session: Session, conv: Conversation, body: dict[str, Any]) -> None:
+    """The status and assignee changes of a PATCH; a refused one raises ``UserError``."""
     if "status" in body:
         status = body["status"]
         if status not in {s.value for s in ConversationStatus}:
@@ -185,11 +182,20 @@ def update_conversation(conversation_id: int) -> ResponseReturnValue:
         assignee = body["assignee_id"]
         if assignee is not None and (not isinstance(assignee, int) or isinstance(assignee, bool)):
             raise ApiError(422, "invalid", "assignee_id must be a user id or null.")
-        try:
-            triage_actions.assign(session, conv, g.api_user.id, assignee)
-        except UserError as exc:
-            session.rollback()
-            raise ApiError(422, "invalid", str(exc)) from None
+        triage_actions.assign(session, conv, g.api_user.id, assignee)
+
+
+@bp.patch("/conversations/<int(signed=True):conversation_id>")
+@token_required(Role.AGENT)
+def update_conversation(conversation_id: int) -> ResponseReturnValue:
+    conv = _conversation(conversation_id)
+    body = _json_body()
+    session = db()
+    try:
+        _apply_conversation_update(session, conv, body)
+    except UserError as exc:
+        session.rollback()  # all of the change or none of it
+        raise ApiError(422, "invalid", str(exc)) from None
     session.commit()
     channel = session.get_one(Channel, conv.channel_id)
     fan = session.get(Fan, conv.fan_id) if conv.fan_id else None
