@@ -12,6 +12,7 @@ processor, so what is stored is exactly what the ORM would store.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -32,14 +33,22 @@ class PreEncodedJSON(str):
 
 
 class EncodedMapping(Mapping[str, Any]):
-    """A decoded payload that keeps the JSON text it came from, so storing it as
-    ``raw`` needs no second encoding (an import reads millions of lines)."""
+    """A payload kept as the JSON text it came from, so storing it as ``raw``
+    needs no second encoding (an import reads millions of lines). It is decoded
+    only if someone reads it as a mapping."""
 
-    __slots__ = ("data", "text")
+    __slots__ = ("_data", "text")
 
-    def __init__(self, data: dict[str, Any], text: str) -> None:
-        self.data = data
+    def __init__(self, text: str, data: dict[str, Any] | None = None) -> None:
         self.text = text
+        self._data = data
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            decoded = json.loads(self.text)
+            self._data = decoded if isinstance(decoded, dict) else {}
+        return self._data
 
     def __getitem__(self, key: str) -> Any:
         return self.data[key]
@@ -51,12 +60,17 @@ class EncodedMapping(Mapping[str, Any]):
         return len(self.data)
 
 
-def raw_column(raw: Any) -> Any:
-    """The value to store in a ``raw`` JSON column for a payload."""
+def raw_column(raw: Any, pre_encoded: bool = True) -> Any:
+    """The value to store in a ``raw`` JSON column for a payload.
+
+    ``pre_encoded``: the JSON text of an :class:`EncodedMapping` can go in as it is
+    (:func:`insert_rows` on SQLite); otherwise the mapping goes through the column
+    type like any other (PostgreSQL would store text as a JSON string).
+    """
+    if isinstance(raw, EncodedMapping):
+        return PreEncodedJSON(raw.text) if pre_encoded else raw.data
     if not raw:
         return None
-    if isinstance(raw, EncodedMapping):
-        return PreEncodedJSON(raw.text)
     return dict(raw)
 
 
@@ -105,16 +119,66 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     ids = list(range(start, start + len(rows)))
     # Columns that are NULL in every row are left out: SQLite stores NULL for them anyway,
     # and binding fewer values is measurably faster on wide tables like messages.
-    columns = ("id", *(k for k in rows[0] if any(row[k] is not None for row in rows)))
-    sql, procs = _plan(table, columns, conn.dialect)
     # Column by column: one tight comprehension per column beats a loop per value.
-    keys = columns[1:]
-    data: list[Sequence[Any]] = [ids]
-    for key, proc in zip(keys, procs[1:], strict=True):
+    columns: list[str] = ["id"]
+    data: list[list[Any]] = [ids]
+    for key in rows[0]:
         values = [row[key] for row in rows]
-        if proc is not None:
-            values = [None if v is None else proc(v) for v in values]
-        data.append(values)
+        if values.count(None) != len(values):
+            columns.append(key)
+            data.append(values)
+    sql, procs = _plan(table, tuple(columns), conn.dialect)
+    for i, proc in enumerate(procs):
+        if proc is not None and i > 0:
+            data[i] = [None if v is None else proc(v) for v in data[i]]
+    conn.exec_driver_sql(sql, list(zip(*data, strict=True)))
+    return ids
+
+
+class Same:
+    """One value for every row of an :func:`insert_columns` call."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def insert_columns(
+    session: Session, table: Table, count: int, columns: Mapping[str, Sequence[Any] | Same]
+) -> list[int]:
+    """:func:`insert_rows` for ``count`` rows given column by column, so the caller builds
+    one list per column instead of one dict per row; a :class:`Same` value is shared by
+    every row (and converted for the driver once)."""
+    if not count:
+        return []
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        lists = [[v.value] * count if isinstance(v, Same) else v for v in columns.values()]
+        rows = [dict(zip(columns, values, strict=True)) for values in zip(*lists, strict=True)]
+        return insert_rows(session, table, rows)
+    start = int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
+    ids = list(range(start, start + count))
+    names: list[str] = ["id"]
+    given: list[Sequence[Any] | Same] = [ids]
+    for name, values in columns.items():
+        if isinstance(values, Same):
+            if values.value is not None:
+                names.append(name)
+                given.append(values)
+        elif values.count(None) != len(values):  # all-NULL columns are left out
+            names.append(name)
+            given.append(values)
+    sql, procs = _plan(table, tuple(names), conn.dialect)
+    data: list[Sequence[Any]] = []
+    for values, proc in zip(given, procs, strict=True):
+        if isinstance(values, Same):
+            one = values.value if proc is None else proc(values.value)
+            data.append([one] * count)
+        elif proc is not None and values is not ids:
+            data.append([None if v is None else proc(v) for v in values])
+        else:
+            data.append(values)
     conn.exec_driver_sql(sql, list(zip(*data, strict=True)))
     return ids
 

@@ -11,7 +11,6 @@ import re
 import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 from inbox.connectors.base import KINDS, IncomingItem
 
@@ -73,19 +72,32 @@ def normalise(item: IncomingItem) -> IncomingItem:
     name = clean_text(author.name)[:MAX_ID]
     if handle != author.handle or name != author.name:
         author = replace(author, handle=handle, name=name)
-    changes: dict[str, Any] = {
-        "external_id": item.external_id.strip(),
-        "text": text,
-        "created_at": as_utc(item.created_at),
-        "edited_at": as_utc(item.edited_at) if item.edited_at else None,
-        "thread_id": item.thread_id or None,
-        "parent_id": item.parent_id or None,
-        "author": author,
-        "subject": clean_text(item.subject)[:500] if item.subject else None,
-    }
+    external_id = item.external_id.strip()
+    created_at = as_utc(item.created_at)
+    edited_at = as_utc(item.edited_at) if item.edited_at else None
+    thread_id = item.thread_id or None
+    parent_id = item.parent_id or None
+    subject = clean_text(item.subject)[:500] if item.subject else None
     # Most items are clean already: copy only when something changed.
-    if all(
-        getattr(item, key) is value or getattr(item, key) == value for key, value in changes.items()
+    if (
+        external_id == item.external_id
+        and text == item.text
+        and created_at is item.created_at
+        and edited_at is item.edited_at
+        and thread_id is item.thread_id
+        and parent_id is item.parent_id
+        and author is item.author
+        and subject == item.subject
     ):
         return item
-    return replace(item, **changes)
+    return replace(
+        item,
+        external_id=external_id,
+        text=text,
+        created_at=created_at,
+        edited_at=edited_at,
+        thread_id=thread_id,
+        parent_id=parent_id,
+        author=author,
+        subject=subject,
+    )

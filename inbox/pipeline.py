@@ -19,7 +19,7 @@ from typing import Any, Protocol, TypeVar, cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from inbox.bulk import execute_many, insert_rows, raw_column, time_adapter
+from inbox.bulk import Same, execute_many, insert_columns, insert_rows, raw_column, time_adapter
 from inbox.connectors.base import IncomingItem
 from inbox.normalise import BadItem, normalise, preview
 from inbox.queue import defer
@@ -63,12 +63,27 @@ class ChannelRef:
     def _own_handle(self) -> str:
         return self.handle.lower().lstrip("@")
 
+    @cached_property
+    def _own_by_author(self) -> dict[tuple[str, str], bool]:
+        return {}
+
     def is_own(self, item: IncomingItem) -> bool:
-        """Is the item written by the channel's own account (an outbound message)?"""
-        if self.external_id and item.author.external_id == self.external_id:
+        """Is the item written by the channel's own account (an outbound message)?
+
+        Asked several times per item by each stage of a batch, so remembered per author.
+        """
+        a = item.author
+        key = (a.external_id, a.handle)
+        found = self._own_by_author.get(key)
+        if found is None:
+            found = self._own_by_author[key] = self._is_own(a.external_id, a.handle)
+        return found
+
+    def _is_own(self, external_id: str, handle: str) -> bool:
+        if self.external_id and external_id == self.external_id:
             return True
         own = self._own_handle
-        return bool(own) and item.author.handle.lower().lstrip("@") == own
+        return bool(own) and handle.lower().lstrip("@") == own
 
 
 class Verdict(Protocol):
@@ -451,62 +466,86 @@ def _insert_messages(
 ) -> None:
     conv_ids = {key: state.id for key, state in convs.items()}
     now = utcnow()
-    rows = []
-    for item, verdict in zip(items, verdicts, strict=True):
-        own = channel.is_own(item)
-        ident = None if own else identities.get(item.author.external_id)
-        row: dict[str, Any] = {
-            "workspace_id": channel.workspace_id,
-            "channel_id": channel.id,
-            "conversation_id": conv_ids[thread_of[item.external_id]],
-            "external_id": item.external_id,
-            "direction": Direction.OUTBOUND if own else Direction.INBOUND,
-            "kind": item.kind,
-            "text": item.text,
-            "html": item.html,
-            "lang": item.lang,
-            "sent_at": item.created_at,
-            "author_identity_id": ident[0] if ident else None,
-            "parent_external_id": item.parent_id,
-            "url": item.url,
-            "media": [dict(m) for m in item.media] or None,
-            "raw": raw_column(item.raw),
-            "edited_at": item.edited_at,
-            "created_at": now,
-            "classified_at": None,
-            "classifier_version": None,
-            "spam": None,
-            "spam_score": None,
-            "sentiment": None,
-            "toxic": None,
-            "intent": None,
-            "intent_score": None,
-            "urgency": None,
-            "time_cue": None,
-            "reasons": None,
-        }
-        if verdict is not None and not own:
-            row.update(
-                classified_at=now,
-                classifier_version=verdict.model_version,
-                spam=verdict.spam,
-                spam_score=float(verdict.spam_score),
-                sentiment=verdict.sentiment,
-                toxic=verdict.toxic,
-                intent=verdict.intent,
-                intent_score=float(verdict.intent_score),
-                urgency=float(verdict.urgency),
-                time_cue=verdict.time_cue[:64] if verdict.time_cue else None,
-                reasons=list(verdict.reasons),
-                lang=item.lang or verdict.lang,
-            )
-        rows.append(row)
-    ids = insert_rows(session, MESSAGES, rows)
+    own = [channel.is_own(item) for item in items]
+    sqlite = session.connection().dialect.name == "sqlite"
+    idents = [
+        None if mine else identities.get(item.author.external_id)
+        for item, mine in zip(items, own, strict=True)
+    ]
+    columns: dict[str, list[Any] | Same] = {
+        "workspace_id": Same(channel.workspace_id),
+        "channel_id": Same(channel.id),
+        "conversation_id": [conv_ids[thread_of[item.external_id]] for item in items],
+        "external_id": [item.external_id for item in items],
+        "direction": [Direction.OUTBOUND if mine else Direction.INBOUND for mine in own],
+        "kind": [item.kind for item in items],
+        "text": [item.text for item in items],
+        "html": [item.html for item in items],
+        "lang": [item.lang for item in items],
+        "sent_at": [item.created_at for item in items],
+        "author_identity_id": [ident[0] if ident else None for ident in idents],
+        "parent_external_id": [item.parent_id for item in items],
+        "url": [item.url for item in items],
+        "media": [[dict(m) for m in item.media] or None for item in items],
+        "raw": [raw_column(item.raw, pre_encoded=sqlite) for item in items],
+        "edited_at": [item.edited_at for item in items],
+        "created_at": Same(now),
+    }
+    judged = [None if mine else verdict for verdict, mine in zip(verdicts, own, strict=True)]
+    columns.update(_verdict_columns(items, judged, now))
+    ids = insert_columns(session, MESSAGES, len(items), columns)
     report.message_ids.extend(ids)
     report.created += len(ids)
     report.conversation_ids.update(conv_ids.values())
     if any(i.parent_id for i in items):
         _link_parents(session, channel, min(ids))
+
+
+def _verdict_columns(
+    items: list[IncomingItem], verdicts: Sequence[Verdict | None], now: datetime
+) -> dict[str, list[Any] | Same]:
+    """The classification columns of new messages (all NULL when they wait for a job)."""
+    names = (
+        "classified_at",
+        "classifier_version",
+        "spam",
+        "spam_score",
+        "sentiment",
+        "toxic",
+        "intent",
+        "intent_score",
+        "urgency",
+        "time_cue",
+        "reasons",
+    )
+    if all(v is None for v in verdicts):
+        return {name: Same(None) for name in names}
+    rows = [
+        (
+            now,
+            v.model_version,
+            v.spam,
+            float(v.spam_score),
+            v.sentiment,
+            v.toxic,
+            v.intent,
+            float(v.intent_score),
+            float(v.urgency),
+            v.time_cue[:64] if v.time_cue else None,
+            list(v.reasons),
+        )
+        if v is not None
+        else (None,) * len(names)
+        for v in verdicts
+    ]
+    columns: dict[str, list[Any] | Same] = {
+        name: list(values) for name, values in zip(names, zip(*rows, strict=True), strict=True)
+    }
+    columns["lang"] = [
+        item.lang or (v.lang if v is not None else None)
+        for item, v in zip(items, verdicts, strict=True)
+    ]
+    return columns
 
 
 def _link_parents(session: Session, channel: ChannelRef, first_new_id: int) -> None:

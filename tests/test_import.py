@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -38,6 +39,13 @@ def test_importing_the_same_file_twice_adds_nothing(rt: Runtime, workspace: Work
     assert (first.created, second.created, second.duplicates) == (30, 0, 30)
     assert count(rt) == 30
     assert first.channels_created == ["bluesky:band.bsky.social"]
+
+
+def test_the_line_is_kept_as_the_messages_raw_payload(rt: Runtime, workspace: Workspace) -> None:
+    importer.import_lines(rt.sessionmaker, workspace.id, [line("7", extra={"likes": 3})])
+    with rt.session() as s:
+        raw = s.scalars(select(Message.raw)).one()
+    assert raw == json.loads(line("7", extra={"likes": 3}))  # an object, on every database
 
 
 def test_a_bad_line_is_named_and_the_good_lines_go_in(rt: Runtime, workspace: Workspace) -> None:
@@ -107,3 +115,33 @@ def test_an_import_killed_midway_leaves_whole_batches_and_resumes(
     assert report.created == 10 and count(rt) == 20
     with rt.session() as s:
         assert s.scalar(select(func.count()).select_from(Channel)) == 1
+
+
+def test_the_fast_reading_of_a_line_agrees_with_the_checked_one() -> None:
+    from inbox.sandbox import generate_import_lines
+
+    lines = [json.dumps(o, ensure_ascii=False) for o in generate_import_lines(300, seed=3)]
+    base = json.loads(lines[0])
+    odd = [
+        {**base, "external_id": 12345},  # a number as an id
+        {**base, "thread_id": ""},  # an empty optional field
+        {**base, "kind": ""},
+        {**base, "author": {**base["author"], "handle": None}},
+        {**base, "subject": "s" * 600},  # too long: refused
+        {**base, "created_at": "yesterday"},
+        {**base, "network": "myspace"},
+        {**base, "text": ""},
+        {**base, "extra": {"nested": [1, 2]}},  # unknown fields are kept in raw only
+    ]
+    lines += [json.dumps(o) for o in odd] + ["[1, 2]", "{not json"]
+    for line in lines:
+        try:
+            expected = importer.parse_line_checked(line)
+        except importer.LineError as exc:
+            with pytest.raises(importer.LineError, match=re.escape(str(exc))):
+                importer.parse_line(line)
+            continue
+        network, channel, item = importer.parse_line(line)
+        assert (network, channel) == expected[:2]
+        assert item == expected[2], line
+        assert item.raw.text == expected[2].raw.text == line.strip()  # type: ignore[attr-defined]
