@@ -402,52 +402,55 @@ def _resolve_threads(
         for row in rows:
             r: Any = row
             convs[r[0]] = _ConvState(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
-    first_item: dict[str, IncomingItem] = {}
-    for item in items:
-        first_item.setdefault(thread_of[item.external_id], item)
-    first_fan: dict[str, int] = {}
-    for item in items:
-        ident = identities.get(item.author.external_id)
-        if ident is not None:
-            first_fan.setdefault(thread_of[item.external_id], ident[1])
     missing = [k for k in keys if k not in convs]
     if missing:
         by_thread: dict[str, list[IncomingItem]] = {}
-        for item in items:
-            by_thread.setdefault(thread_of[item.external_id], []).append(item)
-        new_states: dict[str, _ConvState] = {}
-        new_rows: list[dict[str, Any]] = []
+        for item in items:  # oldest first
+            key = thread_of[item.external_id]
+            if key in by_thread:
+                by_thread[key].append(item)
+            else:
+                by_thread[key] = [item]
+        first_fan: dict[str, int | None] = {}
         for key in missing:
-            first = first_item[key]
-            fan = first_fan.get(key)
+            first_fan[key] = next(
+                (
+                    ident[1]
+                    for item in by_thread[key]
+                    if (ident := identities.get(item.author.external_id)) is not None
+                ),
+                None,
+            )
+        new_states: dict[str, _ConvState] = {}
+        for key in missing:
             summary = _ConvState(
-                0, ConversationStatus.OPEN, None, None, 0, False, "", fan, new=True
+                0, ConversationStatus.OPEN, None, None, 0, False, "", first_fan.get(key), new=True
             )
             for item in by_thread[key]:
                 _roll_in(summary, item, not channel.is_own(item))
             new_states[key] = summary
-            new_rows.append(
-                {
-                    "workspace_id": channel.workspace_id,
-                    "channel_id": channel.id,
-                    "fan_id": fan,
-                    "external_thread_id": key,
-                    "kind": first.kind,
-                    "subject": first.subject,
-                    "context": asdict(first.context) if first.context else None,
-                    "status": ConversationStatus.OPEN,
-                    "priority": "normal",
-                    "priority_score": 50,
-                    "is_spam": False,
-                    "waiting_for_us": summary.waiting_for_us,
-                    "message_count": summary.message_count,
-                    "last_message_preview": summary.preview,
-                    "last_activity_at": summary.last_activity_at,
-                    "last_inbound_at": summary.last_inbound_at,
-                    "created_at": utcnow(),
-                }
-            )
-        new_ids = insert_rows(session, CONVERSATIONS, new_rows)
+        firsts = [by_thread[key][0] for key in missing]
+        states = [new_states[key] for key in missing]
+        columns: dict[str, list[Any] | Same] = {
+            "workspace_id": Same(channel.workspace_id),
+            "channel_id": Same(channel.id),
+            "fan_id": [state.fan_id for state in states],
+            "external_thread_id": missing,
+            "kind": [first.kind for first in firsts],
+            "subject": [first.subject for first in firsts],
+            "context": [asdict(first.context) if first.context else None for first in firsts],
+            "status": Same(ConversationStatus.OPEN),
+            "priority": Same("normal"),
+            "priority_score": Same(50),
+            "is_spam": Same(False),
+            "waiting_for_us": [state.waiting_for_us for state in states],
+            "message_count": [state.message_count for state in states],
+            "last_message_preview": [state.preview for state in states],
+            "last_activity_at": [state.last_activity_at for state in states],
+            "last_inbound_at": [state.last_inbound_at for state in states],
+            "created_at": Same(utcnow()),
+        }
+        new_ids = insert_columns(session, CONVERSATIONS, len(missing), columns)
         for key, cid in zip(missing, new_ids, strict=True):
             new_states[key].id = cid
             convs[key] = new_states[key]

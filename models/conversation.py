@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -108,10 +109,23 @@ class Conversation(Base):
             "id",
             *LIST_FILTER_COLUMNS,
         ),
-        Index("ix_conversations_assignee", "workspace_id", "assignee_id", "status"),
-        # Waking snoozed conversations whose time has come (checked on every inbox read).
-        # Only snoozed rows have a time; its own prefix keeps it out of the list queries' way.
-        Index("ix_conversations_snooze_until", "snooze_until"),
+        # "Mine", and waking snoozed conversations whose time has come (checked on every
+        # inbox read). Few rows have an assignee or a snooze time: partial indexes hold
+        # only those, so the many new conversations of a sync or an import skip them.
+        Index(
+            "ix_conversations_assignee",
+            "workspace_id",
+            "assignee_id",
+            "status",
+            sqlite_where=text("assignee_id IS NOT NULL"),
+            postgresql_where=text("assignee_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_conversations_snooze_until",
+            "snooze_until",
+            sqlite_where=text("snooze_until IS NOT NULL"),
+            postgresql_where=text("snooze_until IS NOT NULL"),
+        ),
         Index("ix_conversations_fan_id", "fan_id"),
     )
 
