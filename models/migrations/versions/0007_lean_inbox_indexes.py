@@ -5,6 +5,7 @@ Revises: 0006
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -34,7 +35,7 @@ INDEXES = (
 )
 
 
-def _where(column: str, partial: bool) -> dict[str, object]:
+def _where(column: str, partial: bool) -> dict[str, Any]:
     if not partial:
         return {}
     clause = sa.text(f"{column} IS NOT NULL")
