@@ -396,15 +396,17 @@ def rows_for(session: Session, workspace_id: int, ids: Sequence[int]) -> list[In
     """
     if not ids:
         return []
-    found = {
-        c.id: (c, ch, f)
-        for c, ch, f in session.execute(
-            select(Conversation, Channel, Fan)
-            .join(Channel, Channel.id == Conversation.channel_id)
-            .outerjoin(Fan, Fan.id == Conversation.fan_id)
-            .where(Conversation.id.in_(ids), Conversation.workspace_id == workspace_id)
-        )
+    pairs = session.execute(
+        select(Conversation, Fan)
+        .outerjoin(Fan, Fan.id == Conversation.fan_id)
+        .where(Conversation.id.in_(ids), Conversation.workspace_id == workspace_id)
+    ).all()
+    # A page has 50 rows but only a handful of channels: load each once.
+    channel_ids = {c.channel_id for c, _ in pairs}
+    channels = {
+        ch.id: ch for ch in session.scalars(select(Channel).where(Channel.id.in_(channel_ids)))
     }
+    found = {c.id: (c, channels[c.channel_id], f) for c, f in pairs}
     labels = labels_by_conversation(session, list(found))
     assignee_ids = {c.assignee_id for c, _, _ in found.values() if c.assignee_id}
     names = (
