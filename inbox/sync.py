@@ -24,17 +24,26 @@ from inbox.connectors.base import (
     ChannelConfig,
     Connector,
     ConnectorError,
+    FindsDeleted,
+    IncomingItem,
     PermanentError,
     RateLimited,
+    RefreshesItems,
     TransientError,
+    deleted_marker,
 )
 from inbox.pipeline import ChannelRef, Classify, IngestReport, ingest
-from models import AuditEvent, Channel, ChannelHealth, utcnow
+from models import AuditEvent, Channel, ChannelHealth, Direction, Message, utcnow
 
 log = logging.getLogger(__name__)
 LEASE_S = 90
 PAGE_SIZE = 100
 MAX_BACKOFF_S = 3600
+# Deletions the feed does not report: how often, how far back, how many messages a time.
+# Fans mostly delete soon after posting, so the newest messages are the ones asked about.
+DELETION_CHECK_EVERY = timedelta(hours=1)
+DELETION_WINDOW = timedelta(days=3)
+DELETION_BATCH = 100
 
 
 @dataclass
@@ -44,6 +53,7 @@ class SyncReport:
     ingest: IngestReport = field(default_factory=IngestReport)
     skipped_lease: bool = False
     error: str | None = None
+    deletions_checked: int = 0  # recent messages asked about (0: not due, or not needed)
 
 
 def channel_config(rt: Runtime, channel: Channel) -> ChannelConfig:
@@ -165,6 +175,10 @@ def sync_channel(
             cursor = result.cursor
             if not result.has_more:
                 break
+        if own_connector and _state_blob(rt, channel_id) != state_seen:
+            with rt.session() as s:
+                connector = build_connector(rt, s.get_one(Channel, channel_id))
+        report.deletions_checked = check_deletions(rt, channel_id, connector, owner, report)
         _record_success(rt, channel_id)
     except ConnectorError as exc:
         report.error = str(exc)
@@ -172,6 +186,56 @@ def sync_channel(
     finally:
         _release_lease(rt, channel_id, owner)
     return report
+
+
+def check_deletions(
+    rt: Runtime, channel_id: int, connector: Connector, owner: str, report: SyncReport
+) -> int:
+    """Ask the network which recent fan messages are gone, once per ``DELETION_CHECK_EVERY``.
+
+    Only for connectors whose feed never reports deletions (they offer
+    :class:`FindsDeleted` or :class:`RefreshesItems`). Deleted messages are marked
+    deleted (the thread says "deleted on <network>", and a reply never answers one);
+    a refresh also brings edits. Returns how many messages were asked about.
+    """
+    if not isinstance(connector, FindsDeleted | RefreshesItems):
+        return 0
+    now = utcnow()
+    with rt.session() as s:
+        channel = s.get_one(Channel, channel_id)
+        checked = channel.deletions_checked_at
+        if checked is not None and now - checked < DELETION_CHECK_EVERY:
+            return 0
+        recent = list(
+            s.scalars(
+                select(Message.external_id)
+                .where(
+                    Message.channel_id == channel_id,
+                    Message.direction == Direction.INBOUND,
+                    Message.deleted_at.is_(None),
+                    Message.sent_at >= now - DELETION_WINDOW,
+                )
+                .order_by(Message.sent_at.desc())
+                .limit(DELETION_BATCH)
+            )
+        )
+    items: list[IncomingItem] = []
+    if recent and isinstance(connector, RefreshesItems):
+        result = connector.refresh_items(recent)
+        items = result.items
+        for reason, raw in result.malformed:
+            log.warning("channel %s: refreshed item skipped: %s; raw=%r", channel_id, reason, raw)
+    elif recent and isinstance(connector, FindsDeleted):
+        items = [deleted_marker(ext) for ext in connector.find_deleted(recent)]
+    with rt.session() as s:
+        channel = s.get_one(Channel, channel_id)
+        if channel.sync_lease_owner != owner:
+            raise TransientError("lost the sync lease to another worker")
+        if items:
+            report.ingest.merge(ingest(s, ChannelRef.of(channel), items))
+        channel.deletions_checked_at = now
+        store_state(rt, channel, connector)
+    return len(recent)
 
 
 def _record_success(rt: Runtime, channel_id: int) -> None:

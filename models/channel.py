@@ -58,6 +58,9 @@ class Channel(Base):
     last_error_at: Mapped[datetime | None]
     consecutive_failures: Mapped[int] = mapped_column(default=0)
     next_sync_at: Mapped[datetime | None]
+    # When a sync last asked the network which recent messages were deleted (for the
+    # networks whose feeds never say so; see inbox.sync.check_deletions).
+    deletions_checked_at: Mapped[datetime | None]
     # A lease, not a lock: the sync that holds it renews it after every page, and a
     # worker that dies leaves it to expire, so another worker resumes within minutes.
     sync_lease_owner: Mapped[str | None] = mapped_column(String(64))

@@ -13,9 +13,9 @@ network's error codes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 # Message kinds, as stored (see models.conversation.MessageKind).
@@ -164,3 +164,41 @@ class Connector(Protocol):
     def state(self) -> Mapping[str, Any]:
         """State to persist on the channel after a call (refreshed sessions, quotas)."""
         ...
+
+
+# --- optional capabilities ------------------------------------------------------------
+# Some networks' feeds never say that a fan deleted a message. Their connectors offer
+# one of these, and each sync asks about recent messages now and then (see inbox.sync).
+
+
+@runtime_checkable
+class FindsDeleted(Protocol):
+    def find_deleted(self, external_ids: Iterable[str]) -> list[str]:
+        """Which of these items the network no longer serves."""
+        ...
+
+
+@runtime_checkable
+class RefreshesItems(Protocol):
+    def refresh_items(self, external_ids: Sequence[str]) -> FetchResult:
+        """These items as they are now: deleted ones as :func:`deleted_marker`, edits as items."""
+        ...
+
+
+def deleted_marker(external_id: str, kind: str = "mention") -> IncomingItem:
+    """An item that says "this one is gone": only the id is meaningful.
+
+    The author is a placeholder (the pipeline rejects an empty author id); the
+    pipeline matches the marker to the stored message by ``external_id`` and
+    ignores markers for messages it never stored.
+    """
+    return IncomingItem(
+        external_id=external_id,
+        text="",
+        created_at=datetime.now(UTC),
+        author=Author(external_id="deleted", handle="deleted"),
+        kind=kind,
+        thread_id=external_id,
+        raw={"id": external_id, "deleted": True},
+        deleted=True,
+    )

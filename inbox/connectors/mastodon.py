@@ -82,6 +82,7 @@ from inbox.connectors.base import (
     SentReply,
     ThreadContext,
     TransientError,
+    deleted_marker,
 )
 
 T = TypeVar("T")
@@ -484,7 +485,7 @@ class MastodonConnector:
             try:
                 status = self._get_status(status_id)
             except NotFound:
-                items.append(deleted_item(status_id))
+                items.append(deleted_marker(status_id))
                 continue
             try:
                 if not isinstance(status, Mapping):
@@ -724,23 +725,6 @@ class _ParsedStatus:
         )
 
 
-def deleted_item(status_id: str) -> IncomingItem:
-    """A marker for a status the server no longer has: only the id is meaningful.
-
-    The author is a placeholder (the pipeline rejects an empty author id); the
-    pipeline matches the marker to the stored message by ``external_id`` and
-    ignores markers for messages it never stored.
-    """
-    return IncomingItem(
-        external_id=status_id,
-        text="",
-        created_at=datetime.now(UTC),
-        author=Author(external_id="deleted", handle="deleted"),
-        raw={"id": status_id, "deleted": True},
-        deleted=True,
-    )
-
-
 def item_from_stream_event(
     event: str, payload: str, instance_domain: str, own_account_id: str | None = None
 ) -> IncomingItem | None:
@@ -756,7 +740,7 @@ def item_from_stream_event(
         status_id = payload.strip().strip('"')
         if not _ID.match(status_id):
             raise Malformed(f"delete event with an invalid id {status_id[:40]!r}")
-        return deleted_item(status_id)
+        return deleted_marker(status_id)
     if event not in ("notification", "status.update"):
         return None
     try:

@@ -87,6 +87,7 @@ from inbox.connectors.base import (
     SentReply,
     ThreadContext,
     TransientError,
+    deleted_marker,
 )
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -712,7 +713,7 @@ class YouTubeConnector:
         for thread_id in deleted:
             scan.threads.pop(thread_id, None)
         scan.recheck_next = False
-        items = self._items(comments, scan) + [deleted_item(t) for t in deleted]
+        items = self._items(comments, scan) + [deleted_marker(t, kind="comment") for t in deleted]
         return FetchResult(items=items, cursor=scan.dump(), has_more=True, malformed=malformed)
 
     def _thread_comments(
@@ -937,25 +938,6 @@ def _thread_page(page: Mapping[str, Any]) -> tuple[list[Any], str | None]:
         raise TransientError("commentThreads.list did not return a list of items")
     token = page.get("nextPageToken")
     return list(page.get("items", [])), token if isinstance(token, str) and token else None
-
-
-def deleted_item(comment_id: str) -> IncomingItem:
-    """A marker for a comment YouTube no longer returns: only the id is meaningful.
-
-    The author is a placeholder (the pipeline rejects an empty author id); the
-    pipeline matches the marker to the stored message by ``external_id`` and
-    ignores markers for messages it never stored.
-    """
-    return IncomingItem(
-        external_id=comment_id,
-        text="",
-        created_at=utcnow(),
-        author=Author(external_id="deleted", handle="deleted"),
-        kind="comment",
-        thread_id=comment_id,
-        raw={"id": comment_id, "deleted": True},
-        deleted=True,
-    )
 
 
 def _author_from_channel(channel: Any) -> Author:
