@@ -24,16 +24,14 @@ def init_app(app: Flask) -> None:
         token = session.get("sid")
         if not token:
             return
-        row = accounts.load_session(db(), token)
-        if row is None:
+        signed_in = accounts.load_session(db(), token)
+        if signed_in is None:
             session.pop("sid", None)
             return
-        g.user_session, g.user = row, row.user
-        if row.workspace_id is not None:
-            m = accounts.membership(db(), row.user_id, row.workspace_id)
-            if m is not None:
-                g.membership, g.workspace = m, m.workspace
-        db().commit()  # last_seen_at
+        g.user_session, g.user = signed_in.session, signed_in.user
+        g.membership, g.workspace = signed_in.membership, signed_in.workspace
+        if signed_in.touched:
+            db().commit()  # last_seen_at
 
 
 def login_required(role: Role = Role.VIEWER) -> Callable[[F], F]:

@@ -123,14 +123,41 @@ def start_session(session: Session, user: User, days: int, user_agent: str = "")
     return NewSession(token, row)
 
 
-def load_session(session: Session, token: str) -> UserSession | None:
-    row = session.get(UserSession, _digest(token))
-    if row is None or row.expires_at < utcnow() or not row.user.is_active:
+@dataclass(frozen=True)
+class SignedIn:
+    """Who is behind a request: their session, and their membership of its workspace."""
+
+    session: UserSession
+    user: User
+    membership: Membership | None
+    workspace: Workspace | None
+    touched: bool  # last_seen_at moved: the caller commits
+
+
+def load_session(session: Session, token: str) -> SignedIn | None:
+    """The live session for ``token`` with its user and membership, in one query
+    (every request asks)."""
+    found = session.execute(
+        select(UserSession, User, Membership, Workspace)
+        .join(User, User.id == UserSession.user_id)
+        .outerjoin(
+            Membership,
+            (Membership.user_id == UserSession.user_id)
+            & (Membership.workspace_id == UserSession.workspace_id),
+        )
+        .outerjoin(Workspace, Workspace.id == Membership.workspace_id)
+        .where(UserSession.id == _digest(token))
+    ).first()
+    if found is None:
         return None
+    row, user, member, workspace = found
     now = utcnow()
-    if (now - row.last_seen_at) > timedelta(minutes=5):
+    if row.expires_at < now or not user.is_active:
+        return None
+    touched = (now - row.last_seen_at) > timedelta(minutes=5)
+    if touched:
         row.last_seen_at = now
-    return row
+    return SignedIn(row, user, member, workspace, touched)
 
 
 def end_session(session: Session, token: str) -> None:
