@@ -144,16 +144,26 @@ class Same:
         self.value = value
 
 
+class Ready(list[Any]):
+    """Column values already in the SQLite driver's form (pre-encoded JSON text): not
+    converted again. Only for SQLite; elsewhere pass the values themselves."""
+
+
 def insert_columns(
-    session: Session, table: Table, count: int, columns: Mapping[str, Sequence[Any] | Same]
+    session: Session,
+    table: Table,
+    count: int,
+    columns: Mapping[str, Sequence[Any] | Same],
 ) -> list[int]:
     """:func:`insert_rows` for ``count`` rows given column by column, so the caller builds
     one list per column instead of one dict per row; a :class:`Same` value is shared by
-    every row (and converted for the driver once)."""
+    every row (and converted for the driver once); :class:`Ready` values are not converted."""
     if not count:
         return []
     conn = session.connection()
     if conn.dialect.name != "sqlite":
+        if any(isinstance(v, Ready) for v in columns.values()):
+            raise ValueError("Ready columns are for SQLite only")
         lists = [[v.value] * count if isinstance(v, Same) else v for v in columns.values()]
         rows = [dict(zip(columns, values, strict=True)) for values in zip(*lists, strict=True)]
         return insert_rows(session, table, rows)
@@ -175,7 +185,7 @@ def insert_columns(
         if isinstance(values, Same):
             one = values.value if proc is None else proc(values.value)
             data.append([one] * count)
-        elif proc is not None and values is not ids:
+        elif proc is not None and values is not ids and not isinstance(values, Ready):
             data.append([None if v is None else proc(v) for v in values])
         else:
             data.append(values)

@@ -19,7 +19,16 @@ from typing import Any, Protocol, TypeVar, cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from inbox.bulk import Same, execute_many, insert_columns, insert_rows, raw_column, time_adapter
+from inbox.bulk import (
+    EncodedMapping,
+    Ready,
+    Same,
+    execute_many,
+    insert_columns,
+    insert_rows,
+    raw_column,
+    time_adapter,
+)
 from inbox.connectors.base import IncomingItem
 from inbox.normalise import BadItem, normalise, preview
 from inbox.queue import defer
@@ -490,7 +499,7 @@ def _insert_messages(
         "parent_external_id": [item.parent_id for item in items],
         "url": [item.url for item in items],
         "media": [[dict(m) for m in item.media] or None for item in items],
-        "raw": [raw_column(item.raw, pre_encoded=sqlite) for item in items],
+        "raw": _raw_column(items, sqlite),
         "edited_at": [item.edited_at for item in items],
         "created_at": Same(now),
     }
@@ -502,6 +511,13 @@ def _insert_messages(
     report.conversation_ids.update(conv_ids.values())
     if any(i.parent_id for i in items):
         _link_parents(session, channel, min(ids))
+
+
+def _raw_column(items: list[IncomingItem], sqlite: bool) -> list[Any]:
+    """The payloads to store; an import's lines go into SQLite as the text they were."""
+    if sqlite and all(type(item.raw) is EncodedMapping for item in items):
+        return Ready(cast(EncodedMapping, item.raw).text for item in items)
+    return [raw_column(item.raw, pre_encoded=sqlite) for item in items]
 
 
 def _verdict_columns(
