@@ -204,7 +204,11 @@ def check_deletions(
     with rt.session() as s:
         channel = s.get_one(Channel, channel_id)
         checked = channel.deletions_checked_at
-        if checked is not None and now - checked < DELETION_CHECK_EVERY:
+        if checked is None:
+            # A first sync has just read everything as it is now: the clock starts here.
+            channel.deletions_checked_at = now
+            return 0
+        if now - checked < DELETION_CHECK_EVERY:
             return 0
         recent = list(
             s.scalars(

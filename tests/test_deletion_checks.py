@@ -109,6 +109,15 @@ def _history() -> FetchResult:
     )
 
 
+def an_hour_passes(rt: Runtime, channel_id: int) -> None:
+    with rt.session() as s:
+        s.execute(
+            update(Channel)
+            .where(Channel.id == channel_id)
+            .values(deletions_checked_at=NOW - sync.DELETION_CHECK_EVERY - timedelta(minutes=1))
+        )
+
+
 def deleted(rt: Runtime) -> set[str]:
     with rt.session() as s:
         return set(s.scalars(select(Message.external_id).where(Message.deleted_at.is_not(None))))
@@ -117,7 +126,10 @@ def deleted(rt: Runtime) -> set[str]:
 def test_a_sync_marks_what_the_network_no_longer_serves(rt: Runtime, workspace: Workspace) -> None:
     ch = make_channel(rt, workspace.id, connector="fake-gone")
     FAR.pages.append(_history())
+    first = sync.sync_channel(rt, ch.id)
+    assert first.deletions_checked == 0  # a first sync reads everything as it is now
     FAR.gone = {"m2", "old"}
+    an_hour_passes(rt, ch.id)
     report = sync.sync_channel(rt, ch.id)
     assert report.error is None
     assert FAR.asked == [["m3", "m2", "m1"]]  # newest first, fans' messages of the window
@@ -132,13 +144,10 @@ def test_the_check_runs_again_only_when_due_and_skips_what_is_already_deleted(
     FAR.pages.append(_history())
     FAR.gone = {"m2"}
     sync.sync_channel(rt, ch.id)
+    an_hour_passes(rt, ch.id)
+    assert sync.sync_channel(rt, ch.id).deletions_checked == 3
     assert sync.sync_channel(rt, ch.id).deletions_checked == 0  # checked a moment ago
-    with rt.session() as s:
-        s.execute(
-            update(Channel)
-            .where(Channel.id == ch.id)
-            .values(deletions_checked_at=NOW - sync.DELETION_CHECK_EVERY - timedelta(minutes=1))
-        )
+    an_hour_passes(rt, ch.id)
     FAR.gone.add("m1")
     sync.sync_channel(rt, ch.id)
     assert FAR.asked[-1] == ["m3", "m1"]
@@ -150,6 +159,8 @@ def test_a_refresh_brings_deletions_and_edits(rt: Runtime, workspace: Workspace)
     FAR.pages.append(_history())
     FAR.gone = {"m3"}
     FAR.edited = {"m1": "message m1 (edited: see you in Lyon)"}
+    sync.sync_channel(rt, ch.id)
+    an_hour_passes(rt, ch.id)
     sync.sync_channel(rt, ch.id)
     assert deleted(rt) == {"m3"}
     with rt.session() as s:
