@@ -31,7 +31,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 import models
-from crm.app import create_app
+from crm.app import create_app, settle_for_serving
 from crm.config import Settings
 from crm.runtime import build_runtime
 from crm.services import accounts, saved_views, search
@@ -307,6 +307,7 @@ def main() -> None:
         with rt.session() as s:
             search.catch_up(s)
         app = create_app(runtime=rt)
+        settle_for_serving()  # as `unplugged serve` and the WSGI entry point do
         client = app.test_client()
         page = client.get("/login").get_data(as_text=True)
         token = re.search(r'name="csrf-token" content="([^"]+)"', page)
@@ -365,7 +366,12 @@ def main() -> None:
         it = iter(ids * 2)
         results["thread"] = timed(lambda: get(f"/c/{next(it)}")())
         it2 = iter(ids * 2)
-        results["thread_sql"] = timed(lambda: conv_svc.load_thread(rt.sessionmaker(), 1, next(it2)))
+
+        def thread_sql() -> object:
+            with rt.sessionmaker() as s:
+                return conv_svc.load_thread(s, 1, next(it2))
+
+        results["thread_sql"] = timed(thread_sql)
         results["triage_next"] = triage_next_in_chromium(app)
         rt.close()
     for name in ("inbox", "filtered", "search", "thread"):

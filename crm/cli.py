@@ -265,11 +265,12 @@ def serve(host: str, port: int | None) -> None:
     """Serve the app with the in-process worker and scheduler (embedded mode)."""
     from werkzeug.serving import run_simple
 
-    from crm.app import create_app
+    from crm.app import create_app, settle_for_serving
     from inbox import scheduler
 
     rt = _runtime()
     app = create_app(runtime=rt)
+    settle_for_serving()
     ticker = scheduler.start_background(rt)
     port = port or rt.settings.port
     click.echo(f"Unplugged is running at http://{host}:{port}/ (Ctrl+C to stop)")

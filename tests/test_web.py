@@ -164,3 +164,18 @@ def test_done_closes_the_conversation(
     with rt.session() as s:
         assert s.get_one(Conversation, cid).status.value == "done"
     assert "Nothing here" in client.get("/").get_data(as_text=True)
+
+
+def test_a_serving_process_keeps_the_collector_out_of_requests() -> None:
+    import gc
+
+    from crm.app import GC_GEN0_THRESHOLD, settle_for_serving
+
+    before = gc.get_threshold()
+    try:
+        settle_for_serving()
+        assert gc.get_threshold()[0] == GC_GEN0_THRESHOLD
+        assert gc.get_freeze_count() > 0  # start-up objects are out of the collector's way
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
