@@ -118,6 +118,7 @@ def _marked_strings() -> set[tuple[str | tuple[str, ...], str | None]]:
         "_l": None,
         "_lp": ((1, "c"), 2),
         "N_": None,
+        "gettext_format": None,
     }
     return {
         (msgid, context)
