@@ -15,7 +15,10 @@ The score (0-100) adds up:
 4. **Who is writing** (:class:`PriorityContext`): industry contacts and
    superfans up, bots and trolls down.
 5. **How long they wait**: up to +20 over three days, plus +8 for a question
-   nobody has answered.
+   nobody has answered. Waiting lifts a business message as far as it goes (a
+   booking left three days is urgent), but anything else no higher than
+   :data:`WAIT_CEILING`: last week's question rises to ``high``, yet never
+   above today's booking request or lost ticket.
 
 Spam is always ``low`` (score at most 5) and abuse at most 20: no rule above
 can lift them. Thresholds: ``urgent`` >= 80, ``high`` >= 60, ``normal`` >= 35.
@@ -53,6 +56,7 @@ URGENCY_POINTS = 22.0
 TIME_CUE_POINTS = 10.0
 BUSINESS = frozenset({"booking", "support", "press", "collab"})
 THRESHOLDS = (("urgent", 80), ("high", 60), ("normal", 35))
+WAIT_CEILING = 69  # just below a business message as it comes (support 70, booking 72)
 
 SEGMENT_BONUS = {
     "industry": (12, "industry contact"),
@@ -149,12 +153,15 @@ def score_priority(
         score += bonus
         reasons.append(words)
 
+    before_waiting = score
     if ctx.waiting_hours >= 2:
         score += min(20.0, ctx.waiting_hours / 72.0 * 20.0)
         reasons.append(waiting_words(ctx.waiting_hours))
     if ctx.unanswered_question:
         score += 8
         reasons.append("question still unanswered")
+    if intent not in BUSINESS:
+        score = min(score, max(before_waiting, WAIT_CEILING))
 
     if segment == "bot":
         return "low", min(SPAM_CAP, int(score)), ["bot account", *reasons]

@@ -96,6 +96,26 @@ def test_waiting_longer_never_lowers_priority() -> None:
     assert all(0 <= v <= 100 for v in values)
 
 
+def test_an_old_unanswered_question_rises_but_never_above_a_fresh_booking() -> None:
+    ctx = PriorityContext(segment="regular", waiting_hours=24 * 13, unanswered_question=True)
+    old_question = score_priority(Fake(intent="question"), ctx)
+    fresh = [score_priority(Fake(intent=i), PriorityContext())[1] for i in ("booking", "support")]
+    assert old_question[0] == "high"
+    assert old_question[1] < min(fresh)
+    assert "waiting 13 days" in old_question[2]
+
+
+def test_a_booking_left_waiting_becomes_urgent() -> None:
+    priority, _, reasons = score_priority(Fake(intent="booking"), PriorityContext(waiting_hours=72))
+    assert priority == "urgent" and "waiting 3 days" in reasons
+
+
+def test_a_time_critical_question_can_still_be_urgent() -> None:
+    fan = PriorityContext(segment="superfan", waiting_hours=5)
+    priority, _, _ = score_priority(Fake(intent="question", urgency=0.95, time_cue="tonight"), fan)
+    assert priority == "urgent"
+
+
 @pytest.mark.parametrize(
     ("value", "name"),
     [
