@@ -117,6 +117,11 @@ def _local(value: datetime) -> datetime:
     return value.astimezone(user_zone())
 
 
+def local_time(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
+    """A time in the reader's zone with a fixed ``strftime`` format (settings tables)."""
+    return "" if value is None else _local(value).strftime(fmt)
+
+
 def when(value: datetime | None) -> str:
     """A date and time in the reader's language and zone: "1 mars 2026 18:05"."""
     if value is None:
@@ -272,6 +277,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters.update(
         when=when,
+        local_time=local_time,
         soon=soon,
         age=age,
         safe_url=safe_url,
