@@ -135,10 +135,11 @@ def latest_inbound(session: Session, conv: Conversation) -> Message | None:
     )
 
 
-def set_spam(session: Session, conv: Conversation, user_id: int, spam: bool) -> None:
-    """Mark spam or not spam; a change against the classifier is recorded as a correction."""
-    if conv.is_spam == spam:
-        return
+def _record_correction(
+    session: Session, conv: Conversation, user_id: int, field: str, old: Any, new: Any
+) -> Message | None:
+    """Record a teammate's correction against the fan's latest message (what the
+    classifier judged), and return that message."""
     message = latest_inbound(session, conv)
     corrections.record_correction(
         session,
@@ -146,10 +147,18 @@ def set_spam(session: Session, conv: Conversation, user_id: int, spam: bool) -> 
         user_id=user_id,
         conversation_id=conv.id,
         message_id=message.id if message else None,
-        field="spam",
-        old=conv.is_spam,
-        new=spam,
+        field=field,
+        old=old,
+        new=new,
     )
+    return message
+
+
+def set_spam(session: Session, conv: Conversation, user_id: int, spam: bool) -> None:
+    """Mark spam or not spam; a change against the classifier is recorded as a correction."""
+    if conv.is_spam == spam:
+        return
+    message = _record_correction(session, conv, user_id, "spam", conv.is_spam, spam)
     conv.is_spam = spam
     if message is not None:
         message.spam = spam
@@ -161,17 +170,7 @@ def correct_intent(session: Session, conv: Conversation, user_id: int, intent: s
         raise ActionError(N_("Unknown intent."))
     if conv.intent == intent:
         return
-    message = latest_inbound(session, conv)
-    corrections.record_correction(
-        session,
-        workspace_id=conv.workspace_id,
-        user_id=user_id,
-        conversation_id=conv.id,
-        message_id=message.id if message else None,
-        field="intent",
-        old=conv.intent,
-        new=intent,
-    )
+    message = _record_correction(session, conv, user_id, "intent", conv.intent, intent)
     conv.intent = intent
     if message is not None:
         message.intent = intent
@@ -182,17 +181,7 @@ def correct_priority(
 ) -> None:
     if conv.priority == priority:
         return
-    message = latest_inbound(session, conv)
-    corrections.record_correction(
-        session,
-        workspace_id=conv.workspace_id,
-        user_id=user_id,
-        conversation_id=conv.id,
-        message_id=message.id if message else None,
-        field="priority",
-        old=conv.priority.value,
-        new=priority.value,
-    )
+    _record_correction(session, conv, user_id, "priority", conv.priority.value, priority.value)
     conv.priority = priority
     conv.priority_score = PRIORITY_SCORES[priority]
     conv.priority_reasons = ["set by a teammate"]
