@@ -46,10 +46,11 @@ from inbox.connectors.base import (
     ThreadContext,
 )
 from inbox.connectors.graph import (
-    GraphClient,
     WebhookBatch,
     parse_time,
+    reply_text,
     require_str,
+    sent_reply,
     unknown_author,
     webhook_changes,
 )
@@ -57,9 +58,9 @@ from inbox.connectors.graph_sweep import (
     CommentPage,
     CommentSweep,
     Container,
+    GraphChannel,
     Listing,
     Malformed,
-    SweepSettings,
     iter_dicts,
 )
 
@@ -93,20 +94,15 @@ class FacebookConnector:
         self.config = config
         self.page_id = config.external_id
         creds = config.credentials
-        try:
-            timeout = float(config.options.get("timeout_s", 30.0))
-            self.page_size = max(1, min(int(config.options.get("page_size", PAGE_SIZE)), 100))
-            settings = SweepSettings.from_options(config.options)
-        except (TypeError, ValueError) as exc:
-            raise PermanentError(f"invalid Facebook channel options: {exc}") from exc
-        self.client = GraphClient(
+        channel = GraphChannel.open(
+            config,
             str(creds.get("page_access_token") or creds.get("access_token") or ""),
-            base_url=config.base_url,
-            app_secret=creds.get("app_secret") or None,
-            timeout=(min(timeout, 5.0), timeout),
+            network="Facebook",
             session=session,
+            default_page_size=PAGE_SIZE,
         )
-        self._sweep = CommentSweep(_PostSource(self), settings, clock)
+        self.client, self.page_size = channel.client, channel.page_size
+        self._sweep = CommentSweep(_PostSource(self), channel.sweep, clock)
 
     @property
     def state(self) -> Mapping[str, Any]:
@@ -125,25 +121,14 @@ class FacebookConnector:
         already under the thread is taken as an earlier attempt whose response
         was lost, and returned instead of posting again.
         """
-        body_text = text.strip()
-        if not body_text:
-            raise PermanentError("empty reply")
-        if len(body_text) > MAX_COMMENT_CHARS:
-            raise PermanentError(f"reply longer than {MAX_COMMENT_CHARS} characters")
+        body_text = reply_text(text, MAX_COMMENT_CHARS)
         object_id = target.thread_id or target.parent_external_id
         existing = self._existing_reply(object_id, body_text)
         if existing is not None:
             log.info("reply %s already posted under %s", existing.external_id, object_id)
             return existing
         response = self.client.post(f"{object_id}/comments", {"message": body_text})
-        reply_id = response.get("id")
-        if not isinstance(reply_id, str | int) or not str(reply_id):
-            raise PermanentError(f"Facebook accepted the reply but returned no id: {response!r}")
-        return SentReply(
-            external_id=str(reply_id),
-            created_at=self.client.server_time or datetime.now(UTC),
-            raw=response,
-        )
+        return sent_reply(self.client, response, "Facebook")
 
     def _existing_reply(self, object_id: str, text: str) -> SentReply | None:
         params = {

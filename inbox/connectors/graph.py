@@ -32,6 +32,7 @@ from inbox.connectors.base import (
     IncomingItem,
     PermanentError,
     RateLimited,
+    SentReply,
     TransientError,
 )
 
@@ -386,6 +387,28 @@ def require_str(obj: Mapping[str, Any], key: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"missing or invalid {key!r}")
     return value
+
+
+def reply_text(text: str, limit: int) -> str:
+    """A reply as Graph will post it, or :class:`PermanentError` (empty, too long)."""
+    body = text.strip()
+    if not body:
+        raise PermanentError("empty reply")
+    if len(body) > limit:
+        raise PermanentError(f"reply longer than {limit} characters")
+    return body
+
+
+def sent_reply(client: GraphClient, response: Mapping[str, Any], network: str) -> SentReply:
+    """The posted reply from Graph's answer, which must carry the new object's id."""
+    reply_id = response.get("id")
+    if not isinstance(reply_id, str | int) or not str(reply_id):
+        raise PermanentError(f"{network} accepted the reply but returned no id: {response!r}")
+    return SentReply(
+        external_id=str(reply_id),
+        created_at=client.server_time or datetime.now(UTC),
+        raw=response,
+    )
 
 
 def unknown_author(item_id: str) -> Author:

@@ -33,13 +33,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+import requests
+
 from inbox.connectors.base import (
+    ChannelConfig,
     ConnectorError,
     FetchResult,
     IncomingItem,
     PermanentError,
     ThreadContext,
 )
+from inbox.connectors.graph import GraphClient
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +129,43 @@ class SweepSettings:
             overlap=timedelta(minutes=float(options.get("overlap_minutes", 10))),
             full_sweep_every=timedelta(hours=float(options.get("full_sweep_hours", 6))),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class GraphChannel:
+    """What a Graph connector builds from its channel: client, page size, sweep settings."""
+
+    client: GraphClient
+    page_size: int
+    sweep: SweepSettings
+
+    @classmethod
+    def open(
+        cls,
+        config: ChannelConfig,
+        access_token: str,
+        *,
+        network: str,
+        session: requests.Session | None = None,
+        default_page_size: int = 50,
+    ) -> GraphChannel:
+        """Read the channel's options (``timeout_s``, ``page_size`` and the sweep's);
+        a bad one is a :class:`PermanentError` naming the network."""
+        options = config.options
+        try:
+            timeout = float(options.get("timeout_s", 30.0))
+            page_size = max(1, min(int(options.get("page_size", default_page_size)), 100))
+            sweep = SweepSettings.from_options(options)
+        except (TypeError, ValueError) as exc:
+            raise PermanentError(f"invalid {network} channel options: {exc}") from exc
+        client = GraphClient(
+            access_token,
+            base_url=config.base_url,
+            app_secret=config.credentials.get("app_secret") or None,
+            timeout=(min(timeout, 5.0), timeout),
+            session=session,
+        )
+        return cls(client, page_size, sweep)
 
 
 def _days(options: Mapping[str, Any], key: str, default: timedelta) -> timedelta:

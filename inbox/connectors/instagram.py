@@ -52,11 +52,12 @@ from inbox.connectors.base import (
     TransientError,
 )
 from inbox.connectors.graph import (
-    GraphClient,
     WebhookBatch,
     parse_page,
     parse_time,
+    reply_text,
     require_str,
+    sent_reply,
     unknown_author,
     webhook_changes,
 )
@@ -64,9 +65,9 @@ from inbox.connectors.graph_sweep import (
     CommentPage,
     CommentSweep,
     Container,
+    GraphChannel,
     Listing,
     Malformed,
-    SweepSettings,
     iter_dicts,
 )
 
@@ -105,20 +106,15 @@ class InstagramConnector:
             raise PermanentError("Instagram channel has no account id (external_id)")
         self.config = config
         self.account_id = config.external_id
-        try:
-            timeout = float(config.options.get("timeout_s", 30.0))
-            self.page_size = max(1, min(int(config.options.get("page_size", PAGE_SIZE)), 100))
-            settings = SweepSettings.from_options(config.options)
-        except (TypeError, ValueError) as exc:
-            raise PermanentError(f"invalid Instagram channel options: {exc}") from exc
-        self.client = GraphClient(
+        channel = GraphChannel.open(
+            config,
             str(config.credentials.get("access_token") or ""),
-            base_url=config.base_url,
-            app_secret=config.credentials.get("app_secret") or None,
-            timeout=(min(timeout, 5.0), timeout),
+            network="Instagram",
             session=session,
+            default_page_size=PAGE_SIZE,
         )
-        self._sweep = CommentSweep(_MediaSource(self), settings, clock)
+        self.client, self.page_size = channel.client, channel.page_size
+        self._sweep = CommentSweep(_MediaSource(self), channel.sweep, clock)
 
     @property
     def state(self) -> Mapping[str, Any]:
@@ -169,11 +165,7 @@ class InstagramConnector:
         after a lost response then finds the first attempt instead of posting
         twice.
         """
-        body_text = text.strip()
-        if not body_text:
-            raise PermanentError("empty reply")
-        if len(body_text) > MAX_COMMENT_CHARS:
-            raise PermanentError(f"reply longer than {MAX_COMMENT_CHARS} characters")
+        body_text = reply_text(text, MAX_COMMENT_CHARS)
         if target.kind == "mention":
             data = self._mention_reply_params(target)
             data["message"] = body_text
@@ -185,14 +177,7 @@ class InstagramConnector:
                 log.info("reply %s already posted under %s", existing.external_id, comment_id)
                 return existing
             response = self.client.post(f"{comment_id}/replies", {"message": body_text})
-        reply_id = response.get("id")
-        if not isinstance(reply_id, str | int) or not str(reply_id):
-            raise PermanentError(f"Instagram accepted the reply but returned no id: {response!r}")
-        return SentReply(
-            external_id=str(reply_id),
-            created_at=self.client.server_time or datetime.now(UTC),
-            raw=response,
-        )
+        return sent_reply(self.client, response, "Instagram")
 
     def _mention_reply_params(self, target: ReplyTarget) -> dict[str, str]:
         raw = target.parent_raw
