@@ -31,9 +31,8 @@ from werkzeug import Request, Response
 from crm.config import Settings
 from crm.runtime import Runtime, build_runtime, set_runtime
 from crm.services import oauth
-from inbox import connectors
-from inbox.connectors.base import ChannelConfig
 from inbox.queue import JobSpec
+from inbox.sync import build_connector
 from models import Channel, MastodonApp, OAuthState, Workspace, utcnow
 from tests.conftest import _reset_schema, login, make_settings
 
@@ -158,21 +157,6 @@ def only_channel(rt: Runtime) -> Channel:
 def channel_count(rt: Runtime) -> int:
     with rt.session() as s:
         return len(s.scalars(select(Channel)).all())
-
-
-def build_connector(rt: Runtime, channel: Channel) -> object:
-    """The channel's connector, built the way a sync builds it."""
-    return connectors.build(
-        channel.connector,
-        ChannelConfig(
-            channel_id=channel.id,
-            network=channel.network,
-            handle=channel.handle,
-            external_id=channel.external_id,
-            credentials=rt.box.decrypt(channel.credentials_encrypted),
-            base_url=channel.base_url,
-        ),
-    )
 
 
 # --------------------------------------------------------------------------- X
