@@ -5,7 +5,8 @@ A model directory holds three files:
 * ``manifest.json``: format, version, feature settings, the heads (labels,
   columns, thresholds), training notes, and the SHA-256 of the two others;
 * ``vocab.json``: the word vocabulary and the sentiment lexicon;
-* ``arrays.npz``: bucket ids, idf, weights and biases, read with
+* ``arrays.npz``: bucket ids, idf, weights and biases (and the word-piece
+  vectors, when the model reads them), read with
   ``allow_pickle=False`` so that no file can make the loader run code.
 
 :func:`read_artifact` refuses a directory whose files do not match the
@@ -42,6 +43,12 @@ ARRAY_DTYPES = {
     "idf": np.float32,
     "weights": np.float16,
     "bias": np.float32,
+}
+# Present when the model reads word-piece vectors (crm.triage.pieces).
+OPTIONAL_ARRAY_DTYPES = {
+    "piece_vectors": np.int8,
+    "piece_scale": np.float32,
+    "piece_weight": np.float32,
 }
 
 
@@ -89,6 +96,9 @@ def write_artifact(
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, dtype in ARRAY_DTYPES.items():
         if name not in arrays or arrays[name].dtype != dtype:
+            raise ArtifactError(f"array {name} must be {np.dtype(dtype).name}")
+    for name, dtype in OPTIONAL_ARRAY_DTYPES.items():
+        if name in arrays and arrays[name].dtype != dtype:
             raise ArtifactError(f"array {name} must be {np.dtype(dtype).name}")
     with tempfile.TemporaryDirectory(dir=out_dir.parent) as tmp:
         staging = Path(tmp)
@@ -148,8 +158,10 @@ def read_artifact(model_dir: Path, key: bytes | None = None) -> Artifact:
         vocab = _read_json(model_dir / VOCAB)
         arrays: dict[str, np.ndarray] = {}
         with np.load(model_dir / ARRAYS, allow_pickle=False) as data:
-            for name, dtype in ARRAY_DTYPES.items():
+            for name, dtype in {**ARRAY_DTYPES, **OPTIONAL_ARRAY_DTYPES}.items():
                 if name not in data.files:
+                    if name in OPTIONAL_ARRAY_DTYPES:
+                        continue
                     raise ArtifactError(f"array {name} is missing")
                 array = data[name]
                 if array.dtype != dtype:

@@ -24,6 +24,7 @@ import numpy as np
 from crm.triage import language, reasons
 from crm.triage.artifact import Artifact, ArtifactError, read_artifact
 from crm.triage.features import FeatureConfig, Featuriser, Vocabulary
+from crm.triage.pieces import PieceVectors
 from crm.triage.priority import INTENT_BASE, PriorityContext, score_priority
 from crm.triage.text import clean_markup, normalise_text
 
@@ -134,6 +135,20 @@ def _sigmoid(logits: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))
 
 
+def _pieces(vocab: dict[str, Any], arrays: dict[str, np.ndarray]) -> PieceVectors | None:
+    """The model's word-piece vectors, if it was trained with them."""
+    if "piece_vectors" not in arrays:
+        return None
+    pieces = vocab.get("pieces")
+    if not isinstance(pieces, list) or not all(isinstance(p, str) for p in pieces):
+        raise ArtifactError("word pieces malformed")
+    if "piece_scale" not in arrays or "piece_weight" not in arrays:
+        raise ArtifactError("word-piece arrays incomplete")
+    return PieceVectors(
+        pieces, arrays["piece_vectors"], arrays["piece_scale"], arrays["piece_weight"]
+    )
+
+
 class Model:
     """A loaded, verified model. Thread-safe: classification keeps no state."""
 
@@ -172,7 +187,10 @@ class Model:
             ):
                 raise ArtifactError("bucket ids out of range")
             self.featuriser = Featuriser(
-                vocabulary, config, {str(k): float(v) for k, v in lexicon.items()}
+                vocabulary,
+                config,
+                {str(k): float(v) for k, v in lexicon.items()},
+                _pieces(vocab, arrays),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ArtifactError):

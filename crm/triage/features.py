@@ -16,7 +16,10 @@ Blocks, each L2-normalised on its own and then weighted:
   (NFKC-folded): the only place where 2023-style bots show themselves;
 * ``dense``: cues that n-grams count badly, each scaled to about 0..1: form
   (links, shouting, decoration in the author's name), lexicon sentiment
-  sums and swearing (see :mod:`crm.triage.lexicon`).
+  sums and swearing (see :mod:`crm.triage.lexicon`);
+* ``meaning`` (when the model has word-piece vectors): the message's
+  pretrained word-piece vector (:mod:`crm.triage.pieces`), in columns after
+  all the others.
 
 An n-gram's value is ``count x idf`` and a block's norm is
 ``sqrt(sum(count x idf^2))``: the same linear function whether repeated
@@ -35,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from crm.triage.lexicon import PROFANITY_NAMES, SENTIMENT_NAMES, LexiconScorer, profanity_features
+from crm.triage.pieces import PieceVectors
 from crm.triage.text import (
     EMOJI_RE,
     FANCY_RE,
@@ -107,6 +111,7 @@ class FeatureConfig:
             "form": 1.0,
             "lexicon": 2.0,
             "profanity": 1.5,
+            "meaning": 1.0,
         }
     )
 
@@ -203,10 +208,15 @@ class FeatureBatch:
     n_columns: int
     parts: dict[str, list[sp.csr_matrix]]
     scale: dict[str, np.ndarray]
+    # A dense block (the word-piece vectors): its first column and its values.
+    dense_block: tuple[int, np.ndarray] | None = None
 
     def dot(self, weights: np.ndarray) -> np.ndarray:
         """``X @ weights`` without ever building X."""
         out = np.zeros((self.n_rows, weights.shape[1]), dtype=np.float32)
+        if self.dense_block is not None:
+            start, values = self.dense_block
+            out += values @ weights[start : start + values.shape[1]]
         for block, parts in self.parts.items():
             if not parts:
                 continue
@@ -223,6 +233,13 @@ class FeatureBatch:
             for part in parts:
                 scaled = sp.diags(self.scale[block]) @ part
                 total = scaled if total is None else total + scaled
+        if self.dense_block is not None:
+            start, values = self.dense_block
+            n, dim = values.shape
+            cols = np.tile(np.arange(start, start + dim, dtype=np.int32), n)
+            indptr = np.arange(0, n * dim + 1, dim, dtype=np.int64)
+            block = sp.csr_matrix((values.ravel(), cols, indptr), shape=(n, self.n_columns))
+            total = block if total is None else total + block
         assert total is not None
         total = total.tocsr()
         total.sum_duplicates()
@@ -233,9 +250,14 @@ class Featuriser:
     """Maps messages to features over a fixed :class:`Vocabulary`."""
 
     def __init__(
-        self, vocabulary: Vocabulary, config: FeatureConfig, lexicon: dict[str, float]
+        self,
+        vocabulary: Vocabulary,
+        config: FeatureConfig,
+        lexicon: dict[str, float],
+        pieces: PieceVectors | None = None,
     ) -> None:
         self.config = config
+        self.pieces = pieces
         self.vocabulary = vocabulary
         self.lexicon = LexiconScorer(lexicon)
         n_words, n_chars, n_authors = vocabulary.sizes
@@ -243,7 +265,8 @@ class Featuriser:
             raise ValueError("idf does not match the vocabulary")
         self.word_index = {w: i for i, w in enumerate(vocabulary.words)}
         self.scratch = vocabulary.n_columns  # unknown n-grams land here, idf 0
-        self.n_columns = vocabulary.n_columns + 1
+        self.meaning_offset = vocabulary.n_columns + 1
+        self.n_columns = self.meaning_offset + (pieces.dim if pieces else 0)
         self.char_map = self._bucket_map(vocabulary.char_buckets, config.char_bits, n_words)
         self.author_map = self._bucket_map(
             vocabulary.author_buckets, config.author_bits, n_words + n_chars
@@ -308,7 +331,14 @@ class Featuriser:
             norm[norm == 0] = 1.0
             scale[block] = (cfg.weights[block] / norm).astype(np.float32)
         scale["dense"] = np.ones(n, dtype=np.float32)
-        return FeatureBatch(n, self.n_columns, parts, scale)
+        batch = FeatureBatch(n, self.n_columns, parts, scale)
+        if self.pieces is not None:
+            meaning = self.pieces.embed(norms) * np.float32(cfg.weights.get("meaning", 1.0))
+            batch.dense_block = (self.meaning_offset, meaning)
+        return batch
+
+    def meaning_columns(self) -> slice:
+        return slice(self.meaning_offset, self.n_columns)
 
     def _csr(
         self, rows: np.ndarray, cols: np.ndarray, n_rows: int
