@@ -307,7 +307,8 @@ class Featuriser:
 
         parts: dict[str, list[sp.csr_matrix]] = {}
         sq: dict[str, np.ndarray] = {}
-        parts["word"], sq["word"] = self._word_part(norms)
+        tokens = [TOKEN_RE.findall(norm) for norm in norms]
+        parts["word"], sq["word"] = self._word_part(tokens)
         parts["char"], sq["char"] = self._hashed_parts(
             norms, cfg.char_min, cfg.char_max, cfg.char_bits, 0, self.char_map
         )
@@ -333,7 +334,8 @@ class Featuriser:
         scale["dense"] = np.ones(n, dtype=np.float32)
         batch = FeatureBatch(n, self.n_columns, parts, scale)
         if self.pieces is not None:
-            meaning = self.pieces.embed(norms) * np.float32(cfg.weights.get("meaning", 1.0))
+            meaning = self.pieces.embed_tokens(tokens)
+            meaning *= np.float32(cfg.weights.get("meaning", 1.0))
             batch.dense_block = (self.meaning_offset, meaning)
         return batch
 
@@ -351,18 +353,21 @@ class Featuriser:
         squares = np.bincount(rows, weights=values.astype(np.float64) ** 2, minlength=n_rows)
         return matrix, squares
 
-    def _word_part(self, norms: Sequence[str]) -> tuple[list[sp.csr_matrix], np.ndarray]:
+    def _word_part(
+        self, token_lists: Sequence[list[str]]
+    ) -> tuple[list[sp.csr_matrix], np.ndarray]:
         get = self.word_index.get
         scratch = self.scratch
         cols: list[int] = []
         lengths: list[int] = []
         bigrams = self.config.word_bigrams
-        for norm in norms:
-            grams = word_grams(norm, bigrams)
+        for tokens in token_lists:
+            grams = grams_of(tokens, bigrams)
             cols.extend(map(get, grams, repeat(scratch)))
             lengths.append(len(grams))
-        rows = np.repeat(np.arange(len(norms), dtype=np.int32), lengths)
-        matrix, squares = self._csr(rows, np.asarray(cols, dtype=np.int32), len(norms))
+        n = len(token_lists)
+        rows = np.repeat(np.arange(n, dtype=np.int32), lengths)
+        matrix, squares = self._csr(rows, np.asarray(cols, dtype=np.int32), n)
         return [matrix], squares
 
     def _hashed_parts(
@@ -384,7 +389,10 @@ class Featuriser:
 
 
 def word_grams(norm: str, bigrams: bool) -> list[str]:
-    tokens = TOKEN_RE.findall(norm)
+    return grams_of(TOKEN_RE.findall(norm), bigrams)
+
+
+def grams_of(tokens: list[str], bigrams: bool) -> list[str]:
     if bigrams and len(tokens) > 1:
         return tokens + [a + " " + b for a, b in pairwise(tokens)]
     return tokens

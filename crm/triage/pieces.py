@@ -79,21 +79,29 @@ class PieceVectors:
         return tuple(out)
 
     def ids(self, norm: str) -> list[int]:
+        return self._token_ids(TOKEN_RE.findall(norm))
+
+    def _token_ids(self, tokens: Sequence[str]) -> list[int]:
         split = self.split
-        return [i for token in TOKEN_RE.findall(norm) for i in split(token)]
+        return [i for token in tokens for i in split(token)]
 
     def embed(self, norms: Sequence[str]) -> np.ndarray:
         """One L2-normalised row per normalised text (zeros for a text with no known piece)."""
+        return self.embed_tokens([TOKEN_RE.findall(norm) for norm in norms])
+
+    def embed_tokens(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
+        """:meth:`embed` for texts already cut by ``TOKEN_RE`` (the featuriser's word tokens)."""
         cols: list[int] = []
         lengths: list[int] = []
-        for norm in norms:
-            ids = self.ids(norm)
+        for tokens in token_lists:
+            ids = self._token_ids(tokens)
             cols.extend(ids)
             lengths.append(len(ids))
-        indptr = np.zeros(len(norms) + 1, dtype=np.int64)
+        n = len(token_lists)
+        indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(lengths, out=indptr[1:])
         col = np.asarray(cols, dtype=np.int32)
-        mix = sp.csr_matrix((self.weight[col], col, indptr), shape=(len(norms), len(self.pieces)))
+        mix = sp.csr_matrix((self.weight[col], col, indptr), shape=(n, len(self.pieces)))
         out = np.asarray(mix @ self.table, dtype=np.float32)
         norm = np.linalg.norm(out, axis=1, keepdims=True)
         norm[norm == 0] = 1.0

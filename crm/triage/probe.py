@@ -42,13 +42,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from crm.triage.datasets import LABELS, Row, default_data_dir, load_corpus
-from crm.triage.evaluate import Split, held_out
+from crm.triage.evaluate import Split, held_out, measure
 from crm.triage.features import FeatureConfig, Featuriser, build_vocabulary
 from crm.triage.lexicon import build_lexicon
-from crm.triage.metrics import macro_f1, macro_recall
 from crm.triage.pieces import load_source
 from crm.triage.text import normalise_text
-from crm.triage.train import HEADS, HeadSpec, _f1, _fit, _tune_threshold
+from crm.triage.train import HEADS, HeadSpec, _fit, _tune_threshold, head_rows
 
 # Texts to one vector each; wrap a slow one in remembering(), which the probe
 # calls with the same texts several times.
@@ -65,20 +64,13 @@ class Score:
 
 
 def _score(task: str, truth: np.ndarray, predicted: np.ndarray) -> float:
-    if task == "spam":
-        return _f1(truth, predicted)
-    names = [str(k) for k in range(len(LABELS[task]))]
-    t, p = [str(v) for v in truth], [str(v) for v in predicted]
-    return macro_recall(t, p, names) if task == "sentiment" else macro_f1(t, p, names)
+    names = LABELS[task]
+    return measure(task, [names[k] for k in truth], [names[k] for k in predicted])
 
 
 def _head_rows(spec: HeadSpec, rows: Sequence[Row]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    picked = [(i, spec.weight_of(r)) for i, r in enumerate(rows) if spec.teaches in r.labels]
-    picked = [(i, w) for i, w in picked if w > 0]
-    index = np.array([i for i, _ in picked], dtype=np.int64)
-    weight = np.array([w for _, w in picked], dtype=np.float64)
-    labels = np.array([rows[i].labels[spec.task] for i in index])
-    return index, weight, labels
+    index, weight = head_rows(spec, rows)
+    return index, weight, np.array([rows[i].labels[spec.task] for i in index])
 
 
 class Probe:

@@ -292,10 +292,7 @@ def train(
     column = 0
     intent_model: Any = None
     for spec in HEADS:
-        picked = [(i, spec.weight_of(r)) for i, r in enumerate(rows) if spec.teaches in r.labels]
-        picked = [(i, w) for i, w in picked if w > 0]
-        index = np.array([i for i, _ in picked], dtype=np.int64)
-        w = np.array([wt for _, wt in picked], dtype=np.float64)
+        index, w = head_rows(spec, rows)
         Xh = columns_for(spec)[index]
         if spec.task == "urgency":
             y = _urgency_labels([rows[i] for i in index], intent_model, Xh)
@@ -375,6 +372,14 @@ def train(
     info.skipped = dict(corpus.skipped)
     info.seconds = round(time.monotonic() - started, 1)
     return info
+
+
+def head_rows(spec: HeadSpec, rows: Sequence[Row]) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the rows that teach ``spec`` and their weights (rows weighted 0 left out)."""
+    picked = [(i, spec.weight_of(r)) for i, r in enumerate(rows) if spec.teaches in r.labels]
+    picked = [(i, w) for i, w in picked if w > 0]
+    index = np.array([i for i, _ in picked], dtype=np.int64)
+    return index, np.array([w for _, w in picked], dtype=np.float64)
 
 
 def _urgency_labels(rows: Sequence[Row], intent_model: Any, X: sp.csr_matrix) -> np.ndarray:
