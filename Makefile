@@ -36,9 +36,10 @@ browser-deps:
 lint: $(TSTAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(TSTAMP)
-	$(BIN)/mypy models crm inbox
+	$(BIN)/mypy models triage inbox crm
 
 pytest: $(TSTAMP)
 	env -u UNPLUGGED_TEST_DATABASE_URL -u UNPLUGGED_TEST_REDIS_URL $(BIN)/pytest -q -p no:cacheprovider
@@ -53,11 +54,11 @@ bench: $(TSTAMP)
 
 ## make eval: the classifier's figures on held-out data
 eval: $(TSTAMP)
-	$(BIN)/python -m crm.triage evaluate
+	$(BIN)/python -m triage evaluate
 
-## make train: rebuild the shipped model from ../shared/data and crm/triage/data
+## make train: rebuild the shipped model from ../shared/data and triage/data
 train: $(TSTAMP)
-	$(BIN)/python -m crm.triage train
+	$(BIN)/python -m triage train
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,4 +1,4 @@
-"""Benchmark ``python -m crm.triage classify`` as other tools run it.
+"""Benchmark ``python -m triage classify`` as other tools run it.
 
 Writes 20,000 generated fan messages (all four languages, every intent,
 emails and DMs, bots) to a JSON Lines file, runs the command as a child
@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crm.triage.datagen import lang_de, lang_en, lang_es, lang_fr  # noqa: E402
-from crm.triage.datagen.bots import generate_bots  # noqa: E402
-from crm.triage.datagen.compose import INTENTS, Template, write_message  # noqa: E402
+from triage.datagen import lang_de, lang_en, lang_es, lang_fr  # noqa: E402
+from triage.datagen.bots import generate_bots  # noqa: E402
+from triage.datagen.compose import INTENTS, Template, write_message  # noqa: E402
 
 PACKS = (lang_en.PACK, lang_fr.PACK, lang_es.PACK, lang_de.PACK)
 
@@ -60,7 +60,7 @@ def run(count: int, model: Path | None) -> tuple[float, float, int]:
         with path.open("w", encoding="utf-8") as handle:
             for record in generate(count):
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        command = [sys.executable, "-m", "crm.triage", "classify"]
+        command = [sys.executable, "-m", "triage", "classify"]
         if model is not None:
             command += ["--model", str(model)]
         with path.open("rb") as stdin:

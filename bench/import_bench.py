@@ -14,11 +14,11 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 import models
-from crm.config import Settings
-from crm.runtime import build_runtime
 from crm.services import accounts
+from inbox.config import Settings
 from inbox.importer import import_lines
 from inbox.queue import JobSpec
+from inbox.runtime import build_runtime
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 ROUNDS = 3

@@ -32,12 +32,13 @@ from cryptography.fernet import Fernet
 
 import models
 from crm.app import create_app, settle_for_serving
-from crm.config import Settings
-from crm.runtime import build_runtime
-from crm.services import accounts, saved_views, search
+from crm.services import accounts, saved_views
 from crm.services import conversations as conv_svc
+from inbox.config import Settings
+from inbox.runtime import build_runtime
 from models import Role
 from models import search as search_ddl
+from models.search import catch_up
 
 MESSAGES = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 CONVERSATIONS = MESSAGES // 10
@@ -305,7 +306,7 @@ def main() -> None:
             user_id = user.id
         seed(tmp / "inbox.db")
         with rt.session() as s:
-            search.catch_up(s)
+            catch_up(s.connection())
         app = create_app(runtime=rt)
         settle_for_serving()  # as `unplugged serve` and the WSGI entry point do
         client = app.test_client()

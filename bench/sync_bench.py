@@ -17,11 +17,11 @@ from sqlalchemy import func, select
 
 import models
 from bench.import_bench import DroppingQueue
-from crm.config import Settings
-from crm.runtime import build_runtime
 from crm.services import accounts
 from inbox import connectors, sync, triage
+from inbox.config import Settings
 from inbox.connectors.base import ChannelConfig
+from inbox.runtime import build_runtime
 from inbox.sandbox.artist import DEFAULT_DEMO_CHANNELS
 from models import Channel, Message
 

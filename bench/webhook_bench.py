@@ -22,8 +22,8 @@ from cryptography.fernet import Fernet
 import models
 from bench.import_bench import DroppingQueue
 from crm.app import create_app
-from crm.config import Settings
-from crm.runtime import build_runtime
+from inbox.config import Settings
+from inbox.runtime import build_runtime
 
 SECRET = "bench-app-secret"
 N = 2000

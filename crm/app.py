@@ -10,8 +10,9 @@ from typing import Any
 from flask import Flask, Response, g, request
 from sqlalchemy.orm import Session
 
-from crm.config import Settings
-from crm.runtime import Runtime, build_runtime, set_runtime
+from crm.services.count_cache import CountCache
+from inbox.config import Settings
+from inbox.runtime import Runtime, build_runtime, set_runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -46,6 +47,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
     app.extensions["unplugged"] = runtime
+    # Sidebar counts belong to the web app: the runtime below it knows nothing of pages.
+    counts = CountCache()
+    counts.watch(runtime.engine)
+    app.extensions["unplugged.counts"] = counts
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -130,6 +135,14 @@ def runtime() -> Runtime:
 
     rt: Runtime = current_app.extensions["unplugged"]
     return rt
+
+
+def count_cache() -> CountCache:
+    """This app's sidebar counts (see :mod:`crm.services.count_cache`)."""
+    from flask import current_app
+
+    counts: CountCache = current_app.extensions["unplugged.counts"]
+    return counts
 
 
 def db() -> Session:

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, TextIO
 import click
 
 if TYPE_CHECKING:
-    from crm.runtime import Runtime
+    from inbox.runtime import Runtime
 
 
 def _runtime(jobs: str | None = None) -> Runtime:
     from dataclasses import replace
 
-    from crm.config import ConfigError, Settings
-    from crm.runtime import build_runtime, set_runtime
+    from inbox.config import ConfigError, Settings
+    from inbox.runtime import build_runtime, set_runtime
 
     try:
         settings = Settings.from_env()
@@ -215,7 +215,7 @@ def sync(channel: str) -> None:
 )
 def classify(model_dir: str | None) -> None:
     """Classify JSON Lines from stdin (text, author, network, lang) to stdout."""
-    from crm.triage.__main__ import _classify
+    from triage.__main__ import _classify
 
     sys.exit(_classify(["--model", model_dir] if model_dir else []))
 
@@ -224,7 +224,7 @@ def classify(model_dir: str | None) -> None:
 @click.option("--workspace", "slug", default=None, help="Workspace slug (default: the only one)")
 def train(slug: str | None) -> None:
     """Retrain a workspace's model on the shipped data plus its team's corrections."""
-    from crm.services import learning
+    from inbox import learning
 
     rt = _runtime(jobs="inline")
     version = learning.retrain(rt, _workspace_id(rt, slug), log=click.echo)
@@ -238,7 +238,7 @@ def train(slug: str | None) -> None:
 @click.option("--workspace", "slug", default=None, help="Workspace slug (default: the only one)")
 def rollback(slug: str | None) -> None:
     """Make the workspace's previous model active again (or the shipped one)."""
-    from crm.services import learning
+    from inbox import learning
 
     rt = _runtime(jobs="inline")
     with rt.session() as s:

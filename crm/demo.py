@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from crm.runtime import Runtime
 from crm.services import accounts
+from inbox.runtime import Runtime
 from models import Channel, ChannelHealth, Conversation, Message, Role, User, Workspace
 
 DEMO_EMAIL = "demo@unplugged.local"

@@ -2,7 +2,7 @@
 
 They are thin: the work is in service functions (:mod:`inbox.sync`,
 :mod:`inbox.outbox`, :mod:`inbox.triage`) that the views and the command line
-call too. The runtime comes from :func:`crm.runtime.get_runtime`, which a
+call too. The runtime comes from :func:`inbox.runtime.get_runtime`, which a
 worker process builds from its environment.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from crm.runtime import get_runtime
+from inbox.runtime import get_runtime
 from models import ReplyStatus
 
 log = logging.getLogger(__name__)
@@ -77,14 +77,14 @@ def process_webhook(event_id: int) -> int:
 
 def index_search() -> int:
     """Add what was stored since the last run to the full-text index (SQLite)."""
-    from crm.services import search
+    from models.search import catch_up
 
     with get_runtime().session() as s:
-        return search.catch_up(s)
+        return catch_up(s.connection())
 
 
 def retrain_workspace(workspace_id: int) -> str:
     """Train the workspace's next model from the shipped data and its corrections."""
-    from crm.services import learning
+    from inbox import learning
 
     return learning.retrain(get_runtime(), workspace_id).version

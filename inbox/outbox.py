@@ -17,7 +17,6 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from crm.runtime import Runtime
 from inbox.connectors.base import (
     AuthError,
     Author,
@@ -29,6 +28,7 @@ from inbox.connectors.base import (
 )
 from inbox.limits import check_length
 from inbox.queue import defer
+from inbox.runtime import Runtime
 from models import (
     AuditEvent,
     Channel,

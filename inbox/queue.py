@@ -28,7 +28,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
-    from crm.config import Settings
+    from inbox.config import Settings
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select
 
-from crm.runtime import Runtime
-from inbox import jobs
+from inbox import jobs, wakeups
 from inbox.queue import JobSpec, dotted
+from inbox.runtime import Runtime
 from models import Channel, ChannelHealth, Reply, ReplyStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -36,11 +36,9 @@ class TickReport:
 
 
 def tick(rt: Runtime) -> TickReport:
-    from crm.services import snooze
-
     now = utcnow()
     with rt.session() as s:
-        snooze.wake_due(s, now=now)  # snoozes end on time, whether or not anyone is looking
+        wakeups.wake_due(s, now=now)  # snoozes end on time, whether or not anyone is looking
     with rt.session() as s:
         due = s.scalars(
             select(Channel.id).where(

@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
-from crm.runtime import Runtime
 from inbox import connectors
 from inbox.connectors.base import (
     AuthError,
@@ -33,6 +32,7 @@ from inbox.connectors.base import (
     deleted_marker,
 )
 from inbox.pipeline import ChannelRef, Classify, IngestReport, ingest
+from inbox.runtime import Runtime
 from models import AuditEvent, Channel, ChannelHealth, Direction, Message, utcnow
 
 log = logging.getLogger(__name__)

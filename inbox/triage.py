@@ -17,9 +17,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.triage.artifact import ArtifactError
-from crm.triage.classifier import Classification, MessageInput, Model, load_model
-from crm.triage.priority import PriorityContext, score_priority
 from inbox.connectors.base import IncomingItem
 from inbox.pipeline import Classify, chunks
 from models import (
@@ -32,6 +29,9 @@ from models import (
     Segment,
     utcnow,
 )
+from triage.artifact import ArtifactError
+from triage.classifier import Classification, MessageInput, Model, load_model
+from triage.priority import PriorityContext, score_priority
 
 log = logging.getLogger(__name__)
 INDUSTRY_INTENTS = {"booking", "press", "collab"}
@@ -80,8 +80,8 @@ def model_for(workspace_id: int) -> Model:
     A workspace model must carry this installation's signature; one that does
     not (altered, copied from elsewhere) is refused and the shipped model used.
     """
-    from crm.runtime import get_runtime
-    from crm.services import learning
+    from inbox import learning
+    from inbox.runtime import get_runtime
 
     rt = get_runtime()
     with rt.session() as s:
@@ -198,7 +198,7 @@ def refresh_conversations(session: Session, conversation_ids: Sequence[int]) -> 
     session.flush()
     # The assignee of a conversation that just became urgent hears about it now,
     # not when they next open the app.
-    from crm.services import notifications
+    from inbox import notifications
 
     notifications.notify_urgent(session, list(conversation_ids))
 
@@ -207,7 +207,7 @@ def refresh_fans(session: Session, fan_ids: Sequence[int]) -> None:
     """Recompute each fan's segment and engagement from everything they wrote, on every network."""
     from sqlalchemy import case, distinct, func
 
-    from crm.triage.segments import FanStats, segment_fan
+    from triage.segments import FanStats, segment_fan
 
     now = utcnow()
     sentiment = case(

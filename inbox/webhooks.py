@@ -20,10 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crm.runtime import Runtime
 from inbox.connectors.base import Author, IncomingItem
 from inbox.pipeline import ChannelRef, Classify, IngestReport, ingest
 from inbox.queue import defer
+from inbox.runtime import Runtime
 from models import Channel, WebhookEvent, utcnow
 
 log = logging.getLogger(__name__)

@@ -126,3 +126,37 @@ def uninstall(conn: Connection) -> None:
         conn.exec_driver_sql("DROP INDEX IF EXISTS ix_messages_fulltext")
         conn.exec_driver_sql("DROP INDEX IF EXISTS ix_fans_fulltext")
         conn.exec_driver_sql("DROP TEXT SEARCH CONFIGURATION IF EXISTS unplugged")
+
+
+def catch_up(conn: Connection) -> int:
+    """Index messages and fans stored since the last run; returns how many rows.
+
+    SQLite only: PostgreSQL's GIN indexes are maintained by the database. The
+    sync job calls this after each batch (``inbox.jobs.index_search``).
+    """
+    if conn.dialect.name != "sqlite":
+        return 0
+    done = 0
+    for name, table, fts, column in (
+        ("messages", "messages", "message_fts", "text"),
+        ("fans", "fans", "fan_fts", "display_name"),
+    ):
+        last = conn.exec_driver_sql(
+            "SELECT last_id FROM search_progress WHERE name = ?", (name,)
+        ).scalar()
+        last = int(last or 0)
+        top = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar() or 0
+        if top <= last:
+            continue
+        conn.exec_driver_sql(
+            f"INSERT INTO {fts}(rowid, {column}) SELECT id, {column} FROM {table}"
+            f" WHERE id > ? AND id <= ?",
+            (last, top),
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO search_progress(name, last_id) VALUES (?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET last_id = excluded.last_id",
+            (name, top),
+        )
+        done += int(top) - last
+    return done

@@ -20,9 +20,9 @@ from sqlalchemy import text
 
 import models
 from crm.app import create_app
-from crm.config import Settings
-from crm.runtime import Runtime, build_runtime, set_runtime
 from crm.services import accounts
+from inbox.config import Settings
+from inbox.runtime import Runtime, build_runtime, set_runtime
 from models import Role
 
 PG_URL = os.environ.get("UNPLUGGED_TEST_DATABASE_URL")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from crm.runtime import Runtime
 from inbox.connectors.base import Author, IncomingItem
 from inbox.pipeline import ChannelRef
+from inbox.runtime import Runtime
 from models import Channel
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm.runtime import get_runtime
+from inbox.runtime import get_runtime
 from models import AuditEvent
 
 

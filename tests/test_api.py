@@ -7,9 +7,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from crm.runtime import Runtime
 from crm.services import api_tokens
 from inbox.pipeline import ingest
+from inbox.runtime import Runtime
 from models import Conversation, Reply, ReplyStatus, User, Workspace
 from tests import fakes
 from tests.helpers import item, make_channel

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from crm.runtime import Runtime
 from inbox import sync
 from inbox.connectors.base import AuthError, RateLimited
+from inbox.runtime import Runtime
 from models import Channel, ChannelHealth, Workspace
 from tests import fakes
 from tests.conftest import login

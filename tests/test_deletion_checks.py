@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 import pytest
 from sqlalchemy import select, update
 
-from crm.runtime import Runtime
 from inbox import sync
 from inbox.connectors import register
 from inbox.connectors.base import (
@@ -22,6 +21,7 @@ from inbox.connectors.base import (
     SentReply,
     deleted_marker,
 )
+from inbox.runtime import Runtime
 from models import Channel, Message, Workspace
 from tests import fakes
 from tests.helpers import make_channel

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from crm.runtime import Runtime
 from inbox import importer, pipeline
+from inbox.runtime import Runtime
 from models import Channel, Conversation, Direction, Message, Workspace
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from crm.runtime import Runtime, build_runtime, set_runtime
 from inbox.queue import InlineQueue, RqQueue, ThreadQueue, defer
+from inbox.runtime import Runtime, build_runtime, set_runtime
 from models import AuditEvent, Workspace
 from tests import jobs_for_tests
 from tests.conftest import REDIS_URL, _reset_schema, make_settings

@@ -10,15 +10,15 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from crm.runtime import Runtime
-from crm.services import corrections, learning
-from crm.triage.classifier import clear_cache
-from inbox import triage
+from crm.services import corrections
+from inbox import learning, triage
 from inbox.connectors.base import Author, IncomingItem
 from inbox.pipeline import ingest
+from inbox.runtime import Runtime
 from models import Message, TriageCorrection, Workspace
 from tests.conftest import login
 from tests.helpers import T0, make_channel
+from triage.classifier import clear_cache
 
 pytestmark = pytest.mark.slow
 ODD = "zorblax quingo frumple vexidor plonk"

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 
 import models
 from crm import migrate
-from crm.db import make_engine
+from models.db import make_engine
 from tests.conftest import PG_URL
 
 

@@ -28,10 +28,10 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import select, update
 from werkzeug import Request, Response
 
-from crm.config import Settings
-from crm.runtime import Runtime, build_runtime, set_runtime
 from crm.services import oauth
+from inbox.config import Settings
 from inbox.queue import JobSpec
+from inbox.runtime import Runtime, build_runtime, set_runtime
 from inbox.sync import build_connector
 from models import Channel, MastodonApp, OAuthState, Workspace, utcnow
 from tests.conftest import _reset_schema, login, make_settings

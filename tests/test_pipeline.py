@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from crm.runtime import Runtime
 from inbox.connectors.base import Author, IncomingItem
 from inbox.pipeline import ingest
+from inbox.runtime import Runtime
 from models import Conversation, ConversationStatus, Direction, Fan, Identity, Message, Workspace
 from tests.helpers import T0, item, make_channel, own
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from crm.runtime import Runtime
 from crm.services import search
 from inbox.pipeline import ingest
+from inbox.runtime import Runtime
 from models import Conversation, Workspace
+from models.search import catch_up
 from tests.helpers import item, make_channel
 
 
 def _found(rt: Runtime, workspace_id: int, query: str) -> set[str]:
     with rt.session() as s:
-        search.catch_up(s)
+        catch_up(s.connection())
     with rt.session() as s:
         ids = search.match_conversation_ids(s, workspace_id, query)
         rows = s.scalars(select(Conversation.external_thread_id).where(Conversation.id.in_(ids)))

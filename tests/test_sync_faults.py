@@ -16,8 +16,8 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select
 from werkzeug import Request, Response
 
-from crm.runtime import Runtime
 from inbox import sync, triage
+from inbox.runtime import Runtime
 from models import Channel, ChannelHealth, Message, Workspace
 from tests.connectors.fake_mastodon import FakeMastodon
 

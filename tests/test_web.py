@@ -8,8 +8,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from crm.runtime import Runtime
 from inbox.pipeline import ingest
+from inbox.runtime import Runtime
 from models import Conversation, Direction, Message, Reply, ReplyStatus, UserSession, Workspace
 from tests import fakes
 from tests.conftest import PASSWORD, login

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from crm.app import create_app
-from crm.runtime import Runtime, build_runtime, set_runtime
+from inbox.runtime import Runtime, build_runtime, set_runtime
 from models import Channel, Message, WebhookEvent, Workspace
 from tests.conftest import _reset_schema, make_settings
 

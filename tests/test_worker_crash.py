@@ -21,8 +21,8 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select
 from werkzeug import Request, Response
 
-from crm.runtime import Runtime
 from inbox.queue import RqQueue, defer
+from inbox.runtime import Runtime
 from models import Channel, Message, Workspace
 from tests.conftest import PG_URL, REDIS_URL
 from tests.connectors.fake_mastodon import FakeMastodon
@@ -84,7 +84,7 @@ def test_a_killed_worker_is_replaced_and_the_sync_completes(
 ) -> None:
     from dataclasses import replace
 
-    from crm.runtime import build_runtime, set_runtime
+    from inbox.runtime import build_runtime, set_runtime
     from tests.conftest import _reset_schema, make_settings
 
     rt = build_runtime(replace(make_settings(tmp_path), jobs_mode="rq", redis_url=REDIS_URL))

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm.security import CredentialBox
+from inbox.credentials import CredentialBox
 from inbox.queue import defer
 from models import AuditEvent, Channel, ChannelHealth, Message, utcnow
 from models.channel import NETWORKS

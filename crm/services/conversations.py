@@ -51,7 +51,7 @@ MAX_PAGE_SIZE = 200
 COUNT_CAP = 100  # counts above this show as "99+": exact totals cost a full scan
 MESSAGE_WINDOW = 300  # a thread shows its latest messages; older ones stay one click away
 MAX_SEARCH = 200
-# The triage classifier's intents (crm/triage); kept here so the inbox does not load the model.
+# The triage classifier's intents (triage); kept here so the inbox does not load the model.
 INTENTS = ("question", "booking", "press", "collab", "support", "praise", "complaint", "other")
 
 

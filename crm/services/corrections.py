@@ -42,7 +42,7 @@ def record_correction(
         data={"message_id": message_id, "field": field, "old": old, "new": new},
     )
     session.add(event)
-    from crm.services import learning
+    from inbox import learning
 
     learning.store_correction(session, workspace_id, user_id, message_id, field, old, new)
     return event

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from crm.services import mentions, notifications, team
+from crm.services import mentions, team
 from crm.services.messages import N_, UserError
+from inbox import notifications
 from models import AuditEvent, Conversation, Note, NotificationKind, utcnow
 
 MAX_NOTE = 5000

@@ -51,9 +51,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crm.config import Settings
-from crm.security import CredentialBox
 from crm.services import channels
+from inbox.config import Settings
+from inbox.credentials import CredentialBox
 from models import Channel, MastodonApp, OAuthState, utcnow
 
 log = logging.getLogger(__name__)

@@ -3,8 +3,8 @@
 :func:`match_conversation_ids` is what the inbox filter calls: it returns the
 ids of conversations where every word of the query appears in one of its
 messages or in the fan's name (words match as prefixes, accents folded).
-:func:`catch_up` indexes what the sync stored since the last run (SQLite only;
-PostgreSQL's indexes are maintained by the database).
+The index itself, and the job that fills it after each sync, live in
+:mod:`models.search`.
 """
 
 from __future__ import annotations
@@ -81,34 +81,3 @@ def match_conversation_ids(session: Session, workspace_id: int, query: str) -> S
         ),
     )
     return in_messages.union(by_fan)  # type: ignore[return-value]
-
-
-def catch_up(session: Session) -> int:
-    """Index messages and fans stored since the last run; returns how many rows."""
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        return 0
-    done = 0
-    for name, table, fts, column in (
-        ("messages", "messages", "message_fts", "text"),
-        ("fans", "fans", "fan_fts", "display_name"),
-    ):
-        last = conn.exec_driver_sql(
-            "SELECT last_id FROM search_progress WHERE name = ?", (name,)
-        ).scalar()
-        last = int(last or 0)
-        top = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar() or 0
-        if top <= last:
-            continue
-        conn.exec_driver_sql(
-            f"INSERT INTO {fts}(rowid, {column}) SELECT id, {column} FROM {table}"
-            f" WHERE id > ? AND id <= ?",
-            (last, top),
-        )
-        conn.exec_driver_sql(
-            "INSERT INTO search_progress(name, last_id) VALUES (?, ?)"
-            " ON CONFLICT(name) DO UPDATE SET last_id = excluded.last_id",
-            (name, top),
-        )
-        done += int(top) - last
-    return done

@@ -2,8 +2,8 @@
 
 A fan writing again always reopens a snoozed conversation (the sync pipeline
 does that), so "until they reply" is a snooze with no time. Timed snoozes are
-woken by :func:`wake_due`, which the scheduler's tick and the inbox's own
-requests call; waking is idempotent, so it does not matter who gets there first.
+woken by :func:`inbox.wakeups.wake_due`, which the scheduler's tick and the
+inbox's own requests call.
 """
 
 from __future__ import annotations
@@ -12,11 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-
 from crm.services.messages import N_, UserError
-from models import Conversation, ConversationStatus, utcnow
+from models import utcnow
 
 MAX_SNOOZE = timedelta(days=366)
 MORNING = time(9, 0)
@@ -67,23 +64,3 @@ def parse_until(value: str, zone: ZoneInfo, now: datetime | None = None) -> date
     if until - now > MAX_SNOOZE:
         raise SnoozeError(N_("Snooze for at most a year."))
     return until
-
-
-def wake_due(session: Session, workspace_id: int | None = None, now: datetime | None = None) -> int:
-    """Reopen conversations whose snooze time has passed; returns how many."""
-    now = now or utcnow()
-    where = [
-        Conversation.snooze_until <= now,  # the index: only snoozed rows have a time
-        Conversation.status == ConversationStatus.SNOOZED,
-    ]
-    if workspace_id is not None:
-        where.append(Conversation.workspace_id == workspace_id)
-    if session.scalar(select(Conversation.id).where(*where).limit(1)) is None:
-        return 0
-    result = session.execute(
-        update(Conversation)
-        .where(*where)
-        .values(status=ConversationStatus.OPEN, snooze_until=None)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -13,10 +13,11 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from crm.services import corrections, labels, notifications, team
+from crm.services import corrections, labels, team
 from crm.services.conversations import INTENTS, set_status
 from crm.services.messages import N_, UserError
 from crm.services.snooze import MAX_SNOOZE
+from inbox import notifications
 from models import (
     AuditEvent,
     Conversation,

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from crm.app import db
 from crm.auth import login_required
 from crm.services import conversations as conv_svc
-from crm.services import notifications, presence, snooze
+from crm.services import presence
 from crm.services import triage_actions as actions
 from crm.views.common import (
     InboxContext,
@@ -27,7 +27,7 @@ from crm.views.common import (
     see_other,
 )
 from crm.views.pages import chrome, opened_at_key, render_inbox, render_thread, view_counts
-from inbox import outbox
+from inbox import notifications, outbox, wakeups
 from models import Conversation, ConversationStatus, Role
 
 bp = Blueprint("inbox", __name__)
@@ -39,7 +39,7 @@ bp.after_request(private_response)
 @login_required()
 def index() -> ResponseReturnValue:
     ctx = inbox_context()
-    if snooze.wake_due(db(), g.workspace.id):
+    if wakeups.wake_due(db(), g.workspace.id):
         db().commit()
     if is_fragment() and request.args.get("after"):
         return render_inbox("_conversation_rows.html", ctx)

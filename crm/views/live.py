@@ -17,9 +17,10 @@ from flask.typing import ResponseReturnValue
 from crm.app import db
 from crm.auth import login_required
 from crm.services import conversations as conv_svc
-from crm.services import notifications, presence, snooze
+from crm.services import presence
 from crm.views.common import inbox_context, private_response
 from crm.views.pages import inbox_page, render_thread, view_counts
+from inbox import notifications, wakeups
 from models import PresenceState
 
 bp = Blueprint("live", __name__)
@@ -37,7 +38,7 @@ def inbox_updates() -> ResponseReturnValue:
     """New activity in the current view since message ``since``, and fresh counts."""
     session = db()
     ctx = inbox_context()
-    if snooze.wake_due(session, g.workspace.id):
+    if wakeups.wake_due(session, g.workspace.id):
         session.commit()
     if notifications.notify_urgent_for(session, g.workspace.id, g.user.id):
         session.commit()

@@ -7,8 +7,8 @@ from flask.typing import ResponseReturnValue
 
 from crm.app import db
 from crm.auth import login_required
-from crm.services import notifications
 from crm.views.common import is_fragment, private_response, see_other
+from inbox import notifications
 
 bp = Blueprint("notifications", __name__)
 bp.after_request(private_response)

@@ -11,18 +11,12 @@ from typing import Any
 
 from flask import current_app, g, render_template, request
 
-from crm.app import db, runtime
+from crm.app import count_cache, db
 from crm.services import conversations as conv_svc
-from crm.services import (
-    labels,
-    notifications,
-    presence,
-    saved_views,
-    snooze,
-    team,
-)
+from crm.services import labels, presence, saved_views, snooze, team
 from crm.services.mentions import segments
 from crm.views.common import InboxContext, user_zone
+from inbox import notifications
 from inbox.limits import limit_for
 from models import Conversation, Role, utcnow
 
@@ -54,7 +48,7 @@ def view_counts() -> dict[str, int]:
         views = saved_views.counted_views(session, g.workspace.id, g.user.id, zone)
         return conv_svc.count_views(session, g.workspace.id, views)
 
-    return runtime().counts.get((g.workspace.id, g.user.id, zone.key), compute)
+    return count_cache().get((g.workspace.id, g.user.id, zone.key), compute)
 
 
 def inbox_page(ctx: InboxContext, page: conv_svc.InboxPage) -> dict[str, Any]:

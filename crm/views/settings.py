@@ -90,8 +90,8 @@ def act(channel_id: int, action: str) -> ResponseReturnValue:
 @bp.get("/model")
 @login_required(Role.MANAGER)
 def model() -> ResponseReturnValue:
-    from crm.services import learning
-    from crm.triage.classifier import load_model
+    from inbox import learning
+    from triage.classifier import load_model
 
     session = db()
     return render_template(
@@ -107,8 +107,7 @@ def model() -> ResponseReturnValue:
 @bp.post("/model/<action>")
 @login_required(Role.MANAGER)
 def model_action(action: str) -> ResponseReturnValue:
-    from crm.services import learning
-    from inbox import jobs
+    from inbox import jobs, learning
     from inbox.queue import defer
 
     session = db()

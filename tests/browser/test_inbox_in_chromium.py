@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from crm.runtime import Runtime
+from inbox.runtime import Runtime
 from models import Workspace
 from tests import fakes
 from tests.browser.conftest import PHONE

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crm.triage.classifier import Model, load_model
-from crm.triage.datasets import default_data_dir
+from triage.classifier import Model, load_model
+from triage.datasets import default_data_dir
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crm.triage.artifact import ARRAYS, MANIFEST, VOCAB, ArtifactError, _sha256, read_artifact, sign
-from crm.triage.classifier import SHIPPED_MODEL, Model, load_model
+from triage.artifact import ARRAYS, MANIFEST, VOCAB, ArtifactError, _sha256, read_artifact, sign
+from triage.classifier import SHIPPED_MODEL, Model, load_model
 
 
 @pytest.fixture

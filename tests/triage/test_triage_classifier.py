@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from crm.triage.classifier import SHIPPED_MODEL, Classification, MessageInput, Model, load_model
+from triage.classifier import SHIPPED_MODEL, Classification, MessageInput, Model, load_model
 
 INTENT_EXAMPLES = [
     # English

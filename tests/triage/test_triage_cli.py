@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from crm.triage.classifier import Model
-from crm.triage.cli import run_classify
+from triage.classifier import Model
+from triage.cli import run_classify
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = {
@@ -100,7 +100,7 @@ def test_module_command_reads_stdin_and_survives_bad_bytes() -> None:
         + b"\n"
     )
     done = subprocess.run(
-        [sys.executable, "-m", "crm.triage", "classify"],
+        [sys.executable, "-m", "triage", "classify"],
         input=payload,
         capture_output=True,
         cwd=ROOT,
@@ -117,7 +117,7 @@ def test_module_command_reads_stdin_and_survives_bad_bytes() -> None:
 
 def test_classify_import_stays_light() -> None:
     code = (
-        "import sys, crm.triage.cli; "
+        "import sys, triage.cli; "
         "heavy = [m for m in ('sklearn', 'flask', 'sqlalchemy') if m in sys.modules]; "
         "print(heavy)"
     )

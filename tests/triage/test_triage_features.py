@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from crm.triage.features import FeatureConfig, Featuriser, build_vocabulary, hash_char_grams
-from crm.triage.text import normalise_author, normalise_text
+from triage.features import FeatureConfig, Featuriser, build_vocabulary, hash_char_grams
+from triage.text import normalise_author, normalise_text
 
 TEXTS = [
     "Loved the show!!! Check https://example.com/x and @friend",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from crm.triage.metrics import macro_f1, macro_recall, per_label, ranking_auc
+from triage.metrics import macro_f1, macro_recall, per_label, ranking_auc
 
 
 def test_ranking_auc_counts_ties_as_half() -> None:

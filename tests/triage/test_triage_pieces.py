@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crm.triage.artifact import ArtifactError, read_artifact, write_artifact
-from crm.triage.classifier import MessageInput, Model
-from crm.triage.pieces import PieceVectors, load_source
-from crm.triage.text import normalise_text
+from triage.artifact import ArtifactError, read_artifact, write_artifact
+from triage.classifier import MessageInput, Model
+from triage.pieces import PieceVectors, load_source
+from triage.text import normalise_text
 
 
 def _tiny() -> PieceVectors:
@@ -83,6 +83,6 @@ def test_piece_arrays_of_the_wrong_type_are_refused(tmp_path: Path) -> None:
 
 
 def _shipped_dir() -> Path:
-    from crm.triage.train import MODEL_DIR
+    from triage.train import MODEL_DIR
 
     return MODEL_DIR

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from crm.triage.priority import PriorityContext, priority_for, score_priority
+from triage.priority import PriorityContext, priority_for, score_priority
 
 
 @dataclass

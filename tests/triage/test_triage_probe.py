@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from crm.triage.datasets import Row
-from crm.triage.evaluate import Split
-from crm.triage.probe import Probe, remembering
+from triage.datasets import Row
+from triage.evaluate import Split
+from triage.probe import Probe, remembering
 
 WORDS = ["la", "di", "da", "tra", "lo", "mi", "fa", "so", "re", "do", "ti", "pa", "ku", "ne", "zo"]
 

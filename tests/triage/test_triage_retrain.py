@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from crm.triage.classifier import MessageInput, load_model
-from crm.triage.train import train
+from triage.classifier import MessageInput, load_model
+from triage.train import train
 
 SAMPLE = 200  # rows per source
 MESSAGE = MessageInput("lol saw your poster at the train station this morning", author="Kim")

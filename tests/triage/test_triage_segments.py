@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from crm.triage.segments import FanStats, engagement_score, segment_fan
+from triage.segments import FanStats, engagement_score, segment_fan
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 

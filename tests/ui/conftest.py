@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 import models
 from crm import security
-from crm.runtime import Runtime
+from inbox.runtime import Runtime
 from tests import fakes
 from tests.conftest import login
 from tests.ui.seed import seed_inbox

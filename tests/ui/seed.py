@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from crm.runtime import Runtime
-from crm.services import search
 from inbox.connectors.base import Author, IncomingItem
 from inbox.pipeline import ChannelRef, ingest
+from inbox.runtime import Runtime
 from models import Channel, Conversation, Fan, Message, Priority, Segment
+from models.search import catch_up
 from tests import fakes  # noqa: F401 - registers the "fake" connector
 
 SCORES = {"urgent": 92, "high": 74, "normal": 50, "low": 18}
@@ -118,7 +118,7 @@ def add_conversation(
         report = ingest(s, channel, [item], defer_jobs=False)
         cid = next(iter(report.conversation_ids))
         classify(s, cid, spec)
-        search.catch_up(s)  # what the sync's index job does
+        catch_up(s.connection())  # what the sync's index job does
     return cid
 
 
@@ -172,4 +172,4 @@ def fan_writes(rt: Runtime, workspace_id: int, network: str, author: str, text: 
     )
     with rt.session() as s:
         ingest(s, channel, [item], defer_jobs=False)
-        search.catch_up(s)
+        catch_up(s.connection())

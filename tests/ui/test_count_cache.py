@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text, update
 
-from crm.runtime import Runtime
 from crm.services.count_cache import CountCache, writes_watched_table
+from inbox.runtime import Runtime
 from models import Conversation, ConversationStatus
 from tests.ui.conftest import HX
 
@@ -69,19 +70,21 @@ def test_only_writes_to_the_tables_counts_read_are_watched() -> None:
 def test_a_committed_write_through_the_engine_drops_the_counts(rt: Runtime) -> None:
     calls = []
     key = ("w", 1)
-    rt.counts.get(key, lambda: calls.append(1) or {"inbox": 1})
+    counts = CountCache()
+    counts.watch(rt.engine)
+    counts.get(key, lambda: calls.append(1) or {"inbox": 1})
     with rt.engine.begin() as conn:
         conn.execute(text("SELECT 1"))
-    rt.counts.get(key, lambda: calls.append(1) or {"inbox": 1})
+    counts.get(key, lambda: calls.append(1) or {"inbox": 1})
     assert len(calls) == 1  # a read kept them
     with rt.engine.connect() as conn:
         conn.execute(update(Conversation).where(Conversation.id == -1).values(priority_score=1))
         conn.rollback()
-    rt.counts.get(key, lambda: calls.append(1) or {"inbox": 1})
+    counts.get(key, lambda: calls.append(1) or {"inbox": 1})
     assert len(calls) == 1  # a write rolled back kept them
     with rt.engine.begin() as conn:
         conn.execute(update(Conversation).where(Conversation.id == -1).values(priority_score=1))
-    rt.counts.get(key, lambda: calls.append(1) or {"inbox": 1})
+    counts.get(key, lambda: calls.append(1) or {"inbox": 1})
     assert len(calls) == 2
 
 
@@ -98,7 +101,7 @@ def test_ones_own_triage_shows_in_the_next_counts(ids: dict[str, int], as_user: 
 
 
 def test_a_write_from_another_process_shows_within_the_ttl(
-    ids: dict[str, int], as_user: Login, rt: Runtime
+    ids: dict[str, int], as_user: Login, rt: Runtime, app: Flask
 ) -> None:
     client, _ = as_user("owner")
     before = sidebar(client)
@@ -113,5 +116,5 @@ def test_a_write_from_another_process_shows_within_the_ttl(
     finally:
         other_process.dispose()
     assert sidebar(client) == before  # this process saw no write: the counts are reused
-    rt.counts.ttl = 0.0  # ... until they are ttl seconds old
+    app.extensions["unplugged.counts"].ttl = 0.0  # ... until they are ttl seconds old
     assert int(sidebar(client)["inbox"]) == int(before["inbox"]) - 1

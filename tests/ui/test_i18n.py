@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from crm.runtime import Runtime
+from inbox.runtime import Runtime
 from models import Message, User
 
 Login = Callable[[str], tuple[FlaskClient, str]]

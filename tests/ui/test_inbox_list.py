@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from crm.runtime import Runtime
+from inbox.runtime import Runtime
 from models import Conversation, Workspace
 from tests.ui.conftest import HX
 from tests.ui.seed import Spec, add_conversation

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from crm.runtime import Runtime
 from crm.services import accounts, mentions
 from crm.services.conversations import BadFilter, InboxFilter, Sort, SortKey, parse_filter
 from crm.services.email_html import clean_email_html
 from crm.services.snooze import SnoozeError, choices, parse_until
 from crm.services.team import Member, members
+from inbox.runtime import Runtime
 from models import ConversationStatus, Priority, Role
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from crm.runtime import Runtime
+from inbox.runtime import Runtime
 from models import Conversation, ConversationStatus, Reply, Workspace
 from tests import fakes
 from tests.ui.conftest import HX

@@ -10,9 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from crm.runtime import Runtime
-from crm.services import notifications, snooze
-from crm.services.mail import OutgoingEmail
+from inbox import notifications, wakeups
+from inbox.mail import OutgoingEmail
+from inbox.runtime import Runtime
 from models import (
     AuditEvent,
     Conversation,
@@ -135,8 +135,8 @@ def test_snoozing_until_a_time_hides_it_until_then(
         as_text=True
     )
     with rt.session() as s:
-        assert snooze.wake_due(s, workspace.id, now=conv.snooze_until - timedelta(minutes=1)) == 0
-        assert snooze.wake_due(s, workspace.id, now=conv.snooze_until + timedelta(minutes=1)) == 1
+        assert wakeups.wake_due(s, workspace.id, now=conv.snooze_until - timedelta(minutes=1)) == 0
+        assert wakeups.wake_due(s, workspace.id, now=conv.snooze_until + timedelta(minutes=1)) == 1
     assert _conv(rt, ids["question"]).status == ConversationStatus.OPEN
 
 

@@ -1,0 +1,322 @@
+"""Classify fan messages in batches with the shipped (or a workspace's) model.
+
+>>> model = load_model()
+>>> [c.intent for c in model.classify([MessageInput("Can you play our festival on June 3?")])]
+['booking']
+
+Everything a batch needs is computed once for the whole batch: features,
+one sparse-dense product for all five heads, then per-message reasons only
+where they apply. Importing this module does not import scikit-learn, Flask
+or SQLAlchemy, so the command line starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from triage import language, reasons
+from triage.artifact import Artifact, ArtifactError, read_artifact
+from triage.features import FeatureConfig, Featuriser, Vocabulary
+from triage.pieces import PieceVectors
+from triage.priority import INTENT_BASE, PriorityContext, score_priority
+from triage.text import clean_markup, normalise_text
+
+SHIPPED_MODEL = Path(__file__).resolve().parent / "model"
+CHUNK = 4096  # messages featurised at once: bounds memory, keeps numpy busy
+MAX_TEXT_CHARS = 5000  # longer texts (pasted emails) are read up to here
+MAX_AUTHOR_CHARS = 200
+
+__all__ = [
+    "ArtifactError",
+    "Classification",
+    "MessageInput",
+    "Model",
+    "PriorityContext",
+    "load_model",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageInput:
+    text: str
+    author: str = ""
+    network: str | None = None
+    lang: str | None = None
+
+
+@dataclass(slots=True)
+class Classification:
+    spam: bool
+    spam_score: float
+    sentiment: str
+    toxic: bool
+    toxicity_score: float
+    intent: str
+    intent_score: float
+    lang: str
+    priority: str
+    priority_score: int
+    reasons: list[str]
+    model_version: str
+    # The model's estimate of how pressing the message is *for its intent*:
+    # 0.5 as usual, 1.0 one priority step above, 0.0 one below. Learned from
+    # priority labels and corrections; an input of score_priority.
+    urgency: float = 0.5
+    # A time-critical word found in the message ("tonight"), if any.
+    time_cue: str | None = None
+    sentiment_scores: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "spam": self.spam,
+            "spam_score": self.spam_score,
+            "sentiment": self.sentiment,
+            "toxic": self.toxic,
+            "toxicity_score": self.toxicity_score,
+            "intent": self.intent,
+            "intent_score": self.intent_score,
+            "lang": self.lang,
+            "priority": self.priority,
+            "priority_score": self.priority_score,
+            "reasons": list(self.reasons),
+            "model_version": self.model_version,
+            "urgency": self.urgency,
+            "time_cue": self.time_cue,
+            "sentiment_scores": dict(self.sentiment_scores),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    task: str
+    labels: tuple[str, ...]
+    binary: bool
+    start: int
+    stop: int
+    threshold: float
+
+
+def _heads(manifest: dict[str, Any], width: int) -> dict[str, Head]:
+    heads: dict[str, Head] = {}
+    for raw in manifest.get("heads", []):
+        head = Head(
+            task=str(raw["task"]),
+            labels=tuple(str(x) for x in raw["labels"]),
+            binary=raw["kind"] == "binary",
+            start=int(raw["start"]),
+            stop=int(raw["stop"]),
+            threshold=float(raw.get("threshold", 0.5)),
+        )
+        expected = 1 if head.binary else len(head.labels)
+        if not 0 <= head.start < head.stop <= width or head.stop - head.start != expected:
+            raise ArtifactError(f"head {head.task} has bad columns")
+        heads[head.task] = head
+    missing = {"spam", "sentiment", "toxic", "intent", "urgency"} - set(heads)
+    if missing:
+        raise ArtifactError(f"model lacks heads: {sorted(missing)}")
+    return heads
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=1, keepdims=True)
+    return shifted
+
+
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))
+
+
+def _pieces(vocab: dict[str, Any], arrays: dict[str, np.ndarray]) -> PieceVectors | None:
+    """The model's word-piece vectors, if it was trained with them."""
+    if "piece_vectors" not in arrays:
+        return None
+    pieces = vocab.get("pieces")
+    if not isinstance(pieces, list) or not all(isinstance(p, str) for p in pieces):
+        raise ArtifactError("word pieces malformed")
+    if "piece_scale" not in arrays or "piece_weight" not in arrays:
+        raise ArtifactError("word-piece arrays incomplete")
+    return PieceVectors(
+        pieces, arrays["piece_vectors"], arrays["piece_scale"], arrays["piece_weight"]
+    )
+
+
+class Model:
+    """A loaded, verified model. Thread-safe: classification keeps no state."""
+
+    def __init__(self, artifact: Artifact) -> None:
+        manifest, vocab, arrays = artifact.manifest, artifact.vocab, artifact.arrays
+        version = manifest.get("version")
+        if not isinstance(version, str) or not 0 < len(version) <= 32:
+            raise ArtifactError("model version missing or too long")
+        self.version = version
+        self.manifest = manifest
+        words = vocab.get("words")
+        lexicon = vocab.get("lexicon")
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise ArtifactError("vocabulary words malformed")
+        if not isinstance(lexicon, dict) or not all(
+            isinstance(v, int | float) for v in lexicon.values()
+        ):
+            raise ArtifactError("lexicon malformed")
+        try:
+            config = FeatureConfig.from_json(dict(manifest["features"]))
+            vocabulary = Vocabulary(
+                words, arrays["char_buckets"], arrays["author_buckets"], arrays["idf"]
+            )
+            if (
+                arrays["char_buckets"].size
+                and (
+                    arrays["char_buckets"].min() < 0
+                    or arrays["char_buckets"].max() >= 1 << config.char_bits
+                )
+            ) or (
+                arrays["author_buckets"].size
+                and (
+                    arrays["author_buckets"].min() < 0
+                    or arrays["author_buckets"].max() >= 1 << config.author_bits
+                )
+            ):
+                raise ArtifactError("bucket ids out of range")
+            self.featuriser = Featuriser(
+                vocabulary,
+                config,
+                {str(k): float(v) for k, v in lexicon.items()},
+                _pieces(vocab, arrays),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, ArtifactError):
+                raise
+            raise ArtifactError(f"model settings malformed: {exc}") from exc
+        weights = arrays["weights"]
+        bias = arrays["bias"]
+        if (
+            weights.ndim != 2
+            or weights.shape[0] != self.featuriser.n_columns
+            or bias.shape != (weights.shape[1],)
+        ):
+            raise ArtifactError("weights do not match the vocabulary")
+        self.weights = weights.astype(np.float32)
+        self.bias = bias.astype(np.float32)
+        self.heads = _heads(manifest, weights.shape[1])
+        urgency_labels = self.heads["urgency"].labels
+        if set(urgency_labels) != {"lower", "usual", "higher"}:
+            raise ArtifactError("urgency head has unknown labels")
+        # urgency = (1 + P(higher) - P(lower)) / 2
+        self.urgency_values = np.array(
+            [{"lower": 0.0, "usual": 0.5, "higher": 1.0}[u] for u in urgency_labels],
+            dtype=np.float32,
+        )
+        if set(self.heads["intent"].labels) - set(INTENT_BASE):
+            raise ArtifactError("model knows intents that priority does not")
+
+    def classify(self, items: Sequence[MessageInput]) -> list[Classification]:
+        out: list[Classification] = []
+        for start in range(0, len(items), CHUNK):
+            out += self._classify_chunk(items[start : start + CHUNK])
+        return out
+
+    def _classify_chunk(self, items: Sequence[MessageInput]) -> list[Classification]:
+        if not items:
+            return []
+        texts = [clean_markup(str(m.text)[:MAX_TEXT_CHARS]) for m in items]
+        authors = [str(m.author or "")[:MAX_AUTHOR_CHARS] for m in items]
+        norms = [normalise_text(t) for t in texts]
+        batch = self.featuriser.transform(texts, authors, norms)
+        logits = batch.dot(self.weights) + self.bias
+        h = self.heads
+
+        def head_probs(task: str) -> np.ndarray:
+            head = h[task]
+            part = logits[:, head.start : head.stop]
+            return _sigmoid(part[:, 0]) if head.binary else _softmax(part.copy())
+
+        spam_p = head_probs("spam")
+        toxic_p = head_probs("toxic")
+        sentiment_p = head_probs("sentiment")
+        intent_p = head_probs("intent")
+        urgency = head_probs("urgency") @ self.urgency_values
+        is_spam = spam_p >= h["spam"].threshold
+        is_toxic = toxic_p >= h["toxic"].threshold
+        sentiment_i = sentiment_p.argmax(axis=1)
+        intent_i = intent_p.argmax(axis=1)
+        langs = language.detect_many(texts, [m.lang for m in items])
+
+        sentiments = h["sentiment"].labels
+        intents = h["intent"].labels
+        results: list[Classification] = []
+        for row, norm in enumerate(norms):
+            intent = intents[intent_i[row]]
+            found: list[str] = []
+            if is_spam[row]:
+                found.append(reasons.spam_reason(norm, authors[row]))
+            elif intent == "support":
+                found += reasons.support_reasons(norm)
+            if is_toxic[row]:
+                found.append("abusive language")
+            result = Classification(
+                spam=bool(is_spam[row]),
+                spam_score=round(float(spam_p[row]), 4),
+                sentiment=sentiments[sentiment_i[row]],
+                toxic=bool(is_toxic[row]),
+                toxicity_score=round(float(toxic_p[row]), 4),
+                intent=intent,
+                intent_score=round(float(intent_p[row, intent_i[row]]), 4),
+                lang=langs[row],
+                priority="normal",
+                priority_score=0,
+                reasons=[],
+                model_version=self.version,
+                urgency=round(float(urgency[row]), 4),
+                time_cue=reasons.time_cue(norm),
+                sentiment_scores={
+                    label: round(float(sentiment_p[row, k]), 4)
+                    for k, label in enumerate(sentiments)
+                },
+            )
+            priority, score, why = score_priority(result)
+            result.priority, result.priority_score = priority, score
+            if not result.spam and intent in reasons.INTENT_WORDS:
+                found.insert(0, reasons.INTENT_WORDS[intent])
+            result.reasons = list(
+                dict.fromkeys(found + [w for w in why if w not in ("spam", "abusive language")])
+            )
+            results.append(result)
+        return results
+
+
+_cache: dict[tuple[str, bytes | None], Model] = {}
+_cache_lock = threading.Lock()
+
+
+def load_model(path: Path | None = None, key: bytes | None = None) -> Model:
+    """The model at ``path`` (default: the shipped one), verified and cached.
+
+    ``$UNPLUGGED_TRIAGE_MODEL`` overrides the default path. With ``key``, the
+    model must carry a matching HMAC signature. Raises :class:`ArtifactError`
+    for missing, altered or malformed files.
+    """
+    if path is None:
+        env = os.environ.get("UNPLUGGED_TRIAGE_MODEL")
+        path = Path(env) if env else SHIPPED_MODEL
+    cache_key = (str(path.resolve()), key)
+    with _cache_lock:
+        cached = _cache.get(cache_key)
+        if cached is None:
+            cached = Model(read_artifact(path, key=key))
+            _cache[cache_key] = cached
+        return cached
+
+
+def clear_cache() -> None:
+    """Forget loaded models (after a retrain wrote a new version in place)."""
+    with _cache_lock:
+        _cache.clear()
