@@ -287,6 +287,11 @@ def _record_sent(rt: Runtime, reply_id: int, sent: SentReply) -> None:
             conv.last_activity_at = sent.created_at
             conv.waiting_for_us = False
             conv.last_message_preview = reply.text[:280]
+            # Answered: "waiting 2 days" and "question still unanswered" no longer hold.
+            from inbox import triage
+
+            s.flush()
+            triage.refresh_conversations(s, [conv.id])
         s.add(
             AuditEvent(
                 workspace_id=conv.workspace_id,

@@ -106,6 +106,8 @@ class Verdict(Protocol):
     intent_score: float
     urgency: float
     time_cue: str | None
+    safety: str | None
+    scam: bool
     lang: str
     reasons: list[str]
     model_version: str
@@ -235,16 +237,23 @@ def _split_known(
     now: datetime,
 ) -> list[IncomingItem]:
     """Drop items already stored; reflect edits and deletions of the ones we have."""
-    known: dict[str, tuple[int, str, datetime | None]] = {}
+    known: dict[str, tuple[int, str, datetime | None, bool, str | None]] = {}
     ext_ids = [i.external_id for i in batch]
     for part in chunks(ext_ids):
         rows = session.execute(
-            select(Message.external_id, Message.id, Message.text, Message.deleted_at).where(
-                Message.channel_id == channel.id, Message.external_id.in_(part)
+            select(
+                Message.external_id,
+                Message.id,
+                Message.text,
+                Message.deleted_at,
+                Message.direction,
+                Identity.external_id,
             )
+            .outerjoin(Identity, Identity.id == Message.author_identity_id)
+            .where(Message.channel_id == channel.id, Message.external_id.in_(part))
         )
-        for ext, mid, text, deleted_at in rows:
-            known[ext] = (mid, text, deleted_at)
+        for ext, mid, text, deleted_at, direction, writer in rows:
+            known[ext] = (mid, text, deleted_at, direction == Direction.OUTBOUND, writer)
     fresh: list[IncomingItem] = []
     edits: list[dict[str, Any]] = []
     deletions: list[dict[str, Any]] = []
@@ -254,13 +263,15 @@ def _split_known(
             if not item.deleted:
                 fresh.append(item)
             continue
-        mid, text, deleted_at = row
+        mid, text, deleted_at, outbound, author = row
         if item.deleted:
             if deleted_at is None:
                 deletions.append({"mid": mid, "at": now})
             else:
                 report.duplicates += 1
-        elif item.text != text:
+        elif item.text != text and not outbound and author in (None, item.author.external_id):
+            # Only the fan who wrote a message can edit it: never one of the band's own
+            # replies, never someone else's words (a forged or mixed-up delivery).
             edits.append({"mid": mid, "new_text": item.text, "at": item.edited_at or now})
         else:
             report.duplicates += 1
@@ -535,6 +546,8 @@ def _verdict_columns(
         "intent_score",
         "urgency",
         "time_cue",
+        "safety",
+        "scam",
         "reasons",
     )
     if all(v is None for v in verdicts):
@@ -551,6 +564,8 @@ def _verdict_columns(
             float(v.intent_score),
             float(v.urgency),
             v.time_cue[:64] if v.time_cue else None,
+            v.safety[:32] if v.safety else None,
+            bool(v.scam),
             list(v.reasons),
         )
         if v is not None

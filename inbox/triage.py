@@ -27,6 +27,7 @@ from models import (
     Message,
     Priority,
     Segment,
+    User,
     utcnow,
 )
 from triage.artifact import ArtifactError
@@ -48,6 +49,7 @@ class StoredVerdict:
     sentiment: str
     urgency: float
     time_cue: str | None
+    safety: str | None = None
 
     @classmethod
     def of(cls, m: Message) -> StoredVerdict:
@@ -59,6 +61,7 @@ class StoredVerdict:
             sentiment=m.sentiment or "neutral",
             urgency=0.5 if m.urgency is None else float(m.urgency),  # 0.5: usual
             time_cue=m.time_cue,
+            safety=m.safety,
         )
 
 
@@ -142,6 +145,7 @@ def classify_messages(session: Session, message_ids: Sequence[int]) -> set[int]:
                 m.sentiment, m.intent, m.reasons = v.sentiment, v.intent, list(v.reasons)
                 m.intent_score, m.urgency = float(v.intent_score), float(v.urgency)
                 m.time_cue = v.time_cue[:64] if v.time_cue else None
+                m.safety, m.scam = (v.safety[:32] if v.safety else None), v.scam
                 m.lang = m.lang or v.lang
                 touched.add(m.conversation_id)
     session.flush()
@@ -177,18 +181,32 @@ def refresh_conversations(session: Session, conversation_ids: Sequence[int]) -> 
             .order_by(Message.sent_at)
         ):
             latest[m.conversation_id] = m
+        setters = dict(
+            session.execute(
+                select(User.id, User.name).where(
+                    User.id.in_({c.priority_set_by_id for c in convs if c.priority_set_by_id})
+                )
+            ).all()
+        )
         for conv in convs:
             msg = latest.get(conv.id)
             if msg is None:
                 continue
+            if conv.priority_set_by_id and conv.priority_set_at:
+                if msg.created_at <= conv.priority_set_at:
+                    # A teammate's priority stands until the fan writes again.
+                    conv.priority_reasons = [
+                        f"set by {setters.get(conv.priority_set_by_id) or 'a teammate'}"
+                    ]
+                    continue
+                conv.priority_set_by_id = conv.priority_set_at = None
             fan = fans.get(conv.fan_id) if conv.fan_id else None
             verdict = StoredVerdict.of(msg)
             ctx = PriorityContext(
                 segment=fan.segment.value if fan else None,
                 waiting_hours=_waiting_hours(conv, now),
                 unanswered_question=conv.waiting_for_us and verdict.intent == "question",
-                industry=bool(fan and fan.segment == Segment.INDUSTRY)
-                or verdict.intent in INDUSTRY_INTENTS,
+                industry=bool(fan and fan.segment == Segment.INDUSTRY),
             )
             priority, score, reasons = score_priority(verdict, ctx)
             conv.priority = Priority(priority)
@@ -203,11 +221,22 @@ def refresh_conversations(session: Session, conversation_ids: Sequence[int]) -> 
     notifications.notify_urgent(session, list(conversation_ids))
 
 
+def _bio(profile: object) -> str:
+    """The self-description in a network's profile payload, whatever the network calls it."""
+    if not isinstance(profile, dict):
+        return ""
+    for key in ("bio", "description", "note", "about", "biography"):
+        value = profile.get(key)
+        if isinstance(value, str):
+            return value[:500]
+    return ""
+
+
 def refresh_fans(session: Session, fan_ids: Sequence[int]) -> None:
     """Recompute each fan's segment and engagement from everything they wrote, on every network."""
     from sqlalchemy import case, distinct, func
 
-    from triage.segments import FanStats, segment_fan
+    from triage.segments import FanStats, industry_evidence, segment_fan
 
     now = utcnow()
     sentiment = case(
@@ -245,10 +274,25 @@ def refresh_fans(session: Session, fan_ids: Sequence[int]) -> None:
             ).all()
         )
         networks: dict[int, list[str]] = {}
-        for fan_id, network in session.execute(
-            select(Identity.fan_id, Identity.network).where(Identity.fan_id.in_(part))
+        who: dict[int, list[tuple[str, str, str, str]]] = {}
+        for fan_id, network, handle, name, profile in session.execute(
+            select(
+                Identity.fan_id,
+                Identity.network,
+                Identity.handle,
+                Identity.display_name,
+                Identity.profile,
+            ).where(Identity.fan_id.in_(part))
         ):
             networks.setdefault(fan_id, []).append(network)
+            who.setdefault(fan_id, []).append((network, handle or "", name or "", _bio(profile)))
+        markers = dict(
+            session.execute(
+                select(User.id, User.name).where(
+                    User.id.in_({f.segment_set_by_id for f in fans.values() if f.segment_set_by_id})
+                )
+            ).all()
+        )
         for fan_id, fan in fans.items():
             count, spam, toxic, mood, industry, conversations = inbound.get(
                 fan_id, (0, 0.0, 0.0, 0.0, 0, 0)
@@ -264,6 +308,9 @@ def refresh_fans(session: Session, fan_ids: Sequence[int]) -> None:
                 avg_sentiment=float(mood or 0.0),
                 industry_messages=int(industry or 0),
                 networks=tuple(networks.get(fan_id, ())),
+                industry_evidence=industry_evidence(who.get(fan_id, ())),
+                marked=fan.segment.value if fan.segment_set_by_id else None,
+                marked_by=markers.get(fan.segment_set_by_id) if fan.segment_set_by_id else None,
             )
             result = segment_fan(stats, now)
             fan.segment = Segment(result.segment)

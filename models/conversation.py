@@ -148,6 +148,11 @@ class Conversation(Base):
     )
     priority_score: Mapped[int] = mapped_column(default=50)
     priority_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    # A teammate's priority: it stands until the fan writes again.
+    priority_set_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    priority_set_at: Mapped[datetime | None]
     intent: Mapped[str | None] = mapped_column(String(16))
     is_spam: Mapped[bool] = mapped_column(default=False)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -208,6 +213,10 @@ class Message(Base):
     # ("tonight"): kept so priority can be recomputed as the fan keeps waiting.
     urgency: Mapped[float | None]
     time_cue: Mapped[str | None] = mapped_column(String(64))
+    # Someone may be in danger ("threat", "stalking", "self-harm", ...): always urgent.
+    safety: Mapped[str | None] = mapped_column(String(32))
+    # A scam (advance fee, phishing): spam, with its own reason.
+    scam: Mapped[bool | None]
     reasons: Mapped[list[str] | None] = mapped_column(JSON)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")

@@ -36,6 +36,12 @@ class Fan(Base):
     display_name: Mapped[str] = mapped_column(String(255), default="")
     segment: Mapped[Segment] = mapped_column(str_enum(Segment, "segment"), default=Segment.NEW)
     segment_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    # A teammate's word on the segment: it sticks until someone changes it, and
+    # recomputing from the fan's messages no longer overrides it.
+    segment_set_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    segment_set_at: Mapped[datetime | None]
     engagement_score: Mapped[float] = mapped_column(default=0.0)
     message_count: Mapped[int] = mapped_column(default=0)
     first_seen_at: Mapped[datetime | None]

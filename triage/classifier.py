@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from triage import language, reasons
+from triage import language, reasons, safety
 from triage.artifact import Artifact, ArtifactError, read_artifact
 from triage.features import FeatureConfig, Featuriser, Vocabulary
 from triage.pieces import PieceVectors
@@ -32,6 +32,10 @@ SHIPPED_MODEL = Path(__file__).resolve().parent / "model"
 CHUNK = 4096  # messages featurised at once: bounds memory, keeps numpy busy
 MAX_TEXT_CHARS = 5000  # longer texts (pasted emails) are read up to here
 MAX_AUTHOR_CHARS = 200
+# The safety head alone (no rule matched) pages someone only when it is this sure:
+# at its F1-tuned threshold it flagged a dozen of the sandbox's 2,000 ordinary
+# messages (long heartfelt emails, "keeps me going at 4am"); at 0.7, none.
+SAFETY_HEAD_FLOOR = 0.7
 
 __all__ = [
     "ArtifactError",
@@ -72,6 +76,11 @@ class Classification:
     # A time-critical word found in the message ("tonight"), if any.
     time_cue: str | None = None
     sentiment_scores: dict[str, float] = field(default_factory=dict)
+    # Someone may be in danger: the category in words ("threat", "stalking",
+    # "self-harm", ...). Such a message is never spam and always urgent.
+    safety: str | None = None
+    # An advance-fee scam or phishing: spam, with its own reason.
+    scam: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -90,6 +99,8 @@ class Classification:
             "urgency": self.urgency,
             "time_cue": self.time_cue,
             "sentiment_scores": dict(self.sentiment_scores),
+            "safety": self.safety,
+            "scam": self.scam,
         }
 
 
@@ -244,6 +255,8 @@ class Model:
         sentiment_p = head_probs("sentiment")
         intent_p = head_probs("intent")
         urgency = head_probs("urgency") @ self.urgency_values
+        # Models trained before the safety head existed still load: the rules alone decide.
+        danger_p = head_probs("safety") if "safety" in h else None
         is_spam = spam_p >= h["spam"].threshold
         is_toxic = toxic_p >= h["toxic"].threshold
         sentiment_i = sentiment_p.argmax(axis=1)
@@ -256,14 +269,33 @@ class Model:
         for row, norm in enumerate(norms):
             intent = intents[intent_i[row]]
             found: list[str] = []
-            if is_spam[row]:
+            danger = safety.safety_category(norm)
+            if (
+                danger is None
+                and danger_p is not None
+                and not is_spam[row]
+                and danger_p[row] >= max(h["safety"].threshold, SAFETY_HEAD_FLOOR)
+            ):
+                danger = "may be in danger"
+            scam = danger is None and safety.is_scam(norm)
+            # A real offer (a fee and a date) is never spam, nor is someone in danger.
+            spam = scam or (
+                bool(is_spam[row])
+                and danger is None
+                and not safety.looks_like_real_offer(norm, scam=False)
+            )
+            if danger is not None:
+                found.append(f"safety: {danger}")
+            elif scam:
+                found.append("scam: asks for money, documents or log-in details")
+            elif spam:
                 found.append(reasons.spam_reason(norm, authors[row]))
             elif intent == "support":
                 found += reasons.support_reasons(norm)
             if is_toxic[row]:
                 found.append("abusive language")
             result = Classification(
-                spam=bool(is_spam[row]),
+                spam=spam,
                 spam_score=round(float(spam_p[row]), 4),
                 sentiment=sentiments[sentiment_i[row]],
                 toxic=bool(is_toxic[row]),
@@ -281,13 +313,18 @@ class Model:
                     label: round(float(sentiment_p[row, k]), 4)
                     for k, label in enumerate(sentiments)
                 },
+                safety=danger,
+                scam=scam,
             )
             priority, score, why = score_priority(result)
             result.priority, result.priority_score = priority, score
             if not result.spam and intent in reasons.INTENT_WORDS:
                 found.insert(0, reasons.INTENT_WORDS[intent])
             result.reasons = list(
-                dict.fromkeys(found + [w for w in why if w not in ("spam", "abusive language")])
+                dict.fromkeys(
+                    found
+                    + [w for w in why if w not in ("spam", "abusive language") and w not in found]
+                )
             )
             results.append(result)
         return results

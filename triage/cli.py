@@ -44,6 +44,8 @@ _OUTPUT_FIELDS = (
     "model_version",
     "urgency",
     "time_cue",
+    "safety",
+    "scam",
 )
 
 

@@ -14,6 +14,13 @@ of the model and the evaluation itself agree:
 * tweeteval offensive: the official val split;
 * fan messages and bots: the ``*_heldout.jsonl`` files, written from other
   templates than the training files.
+
+One set is never part of the corpus at all: the *independent* fan messages in
+``data/independent/``, written by people who never saw the templates or the
+training messages. :func:`load_independent` reads them for evaluation only, and
+:func:`independent_texts` lets training drop any row that says the same thing.
+The ``data/voices/`` messages were written the same way but apart from them,
+and are training data like any other source.
 """
 
 from __future__ import annotations
@@ -22,12 +29,13 @@ import csv
 import hashlib
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TASKS = ("spam", "sentiment", "toxic", "intent", "priority")
+TASKS = ("spam", "sentiment", "toxic", "intent", "priority", "safety")
 SENTIMENTS = ("negative", "neutral", "positive")
 INTENTS = ("question", "booking", "press", "collab", "support", "praise", "complaint", "other")
 PRIORITIES = ("urgent", "high", "normal", "low")
@@ -40,10 +48,14 @@ LABELS: dict[str, tuple[str, ...]] = {
     "toxic": ("ok", "toxic"),
     "intent": INTENTS,
     "priority": PRIORITIES,
+    # Someone may be in danger (threat, stalking, self-harm, crowd danger, ...).
+    "safety": ("ok", "safety"),
 }
 HEAD_LABELS: dict[str, tuple[str, ...]] = {**LABELS, "urgency": URGENCY}
 
 OWN_DATA = Path(__file__).resolve().parent / "data"
+INDEPENDENT_DATA = OWN_DATA / "independent"
+VOICES_DATA = OWN_DATA / "voices"
 
 
 def default_data_dir() -> Path:
@@ -279,7 +291,39 @@ def load_own(corpus: Corpus, own_dir: Path = OWN_DATA) -> None:
             if source == "bots":
                 # Bot files teach spam only: their other labels are placeholders.
                 row.labels = {"spam": row.labels["spam"]}
+            elif source == "fan":
+                # The templates hold no one in danger: negatives for the safety head.
+                row.labels.setdefault("safety", 0)
             corpus.add(row)
+    for path in sorted((own_dir / "voices").glob("*.jsonl")):
+        for record in read_jsonl(path):
+            try:
+                corpus.add(fan_row(record, "voices", holdout=False))
+            except ValueError:
+                corpus.skipped[path.name] += 1
+
+
+_WORDS = re.compile(r"\w+")
+
+
+def text_key(text: str) -> str:
+    """What two texts must share to count as the same message: their words, in lower case."""
+    return " ".join(_WORDS.findall(text.casefold()))
+
+
+def load_independent(own_dir: Path = OWN_DATA) -> list[dict[str, object]]:
+    """The independent evaluation set: records with every label, never trained on."""
+    records: list[dict[str, object]] = []
+    for path in sorted((own_dir / "independent").glob("*.jsonl")):
+        for record in read_jsonl(path):
+            if isinstance(record.get("text"), str) and record.get("intent"):
+                records.append(record)
+    return records
+
+
+def independent_texts(own_dir: Path = OWN_DATA) -> frozenset[str]:
+    """:func:`text_key` of every independent message, for training to leave out."""
+    return frozenset(text_key(str(r["text"])) for r in load_independent(own_dir))
 
 
 LOADERS = (

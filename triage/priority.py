@@ -15,13 +15,17 @@ The score (0-100) adds up:
 4. **Who is writing** (:class:`PriorityContext`): industry contacts and
    superfans up, bots and trolls down.
 5. **How long they wait**: up to +20 over three days, plus +8 for a question
-   nobody has answered. Waiting lifts a business message as far as it goes (a
-   booking left three days is urgent), but anything else no higher than
+   nobody has answered. Waiting lifts a business message to the top of
+   ``high`` (:data:`WAIT_CEILING_BUSINESS`) and anything else no higher than
    :data:`WAIT_CEILING`: last week's question rises to ``high``, yet never
-   above today's booking request or lost ticket.
+   above today's booking request or lost ticket. Waiting alone never makes a
+   message urgent: urgent means "someone should look within hours", and an
+   order problem from last week is overdue, not an emergency.
 
-Spam is always ``low`` (score at most 5) and abuse at most 20: no rule above
-can lift them. Thresholds: ``urgent`` >= 80, ``high`` >= 60, ``normal`` >= 35.
+A message about someone's safety (a threat, stalking, self-harm, a crush at
+the barrier: :mod:`triage.safety`) is ``urgent`` at 95 or more whatever else is
+true of it, even from a troll. Otherwise spam is always ``low`` (score at most 5)
+and abuse at most 20: no rule above can lift them. Thresholds: ``urgent`` >= 80, ``high`` >= 60, ``normal`` >= 35.
 """
 
 from __future__ import annotations
@@ -57,14 +61,19 @@ TIME_CUE_POINTS = 10.0
 BUSINESS = frozenset({"booking", "support", "press", "collab"})
 THRESHOLDS = (("urgent", 80), ("high", 60), ("normal", 35))
 WAIT_CEILING = 69  # just below a business message as it comes (support 70, booking 72)
+WAIT_CEILING_BUSINESS = 79  # the top of "high": waiting alone never makes a message urgent
 
+# Who is writing nudges within a band, not across it: a superfan's support
+# problem or a known contact's booking is high; it takes a time-critical word
+# or days of waiting to make it urgent.
 SEGMENT_BONUS = {
-    "industry": (12, "industry contact"),
-    "superfan": (10, "superfan"),
-    "regular": (4, "regular fan"),
+    "industry": (6, "industry contact"),
+    "superfan": (6, "superfan"),
+    "regular": (3, "regular fan"),
     "lapsed": (2, "returning fan"),
     "new": (0, ""),
 }
+SAFETY_FLOOR = 95
 SPAM_CAP = 5
 ABUSE_CAP = 20
 TROLL_CAP = 15
@@ -126,6 +135,12 @@ def score_priority(
 ) -> tuple[str, int, list[str]]:
     """``(priority, score 0-100, reasons)`` for one classified message."""
     ctx = ctx or PriorityContext()
+    danger = getattr(classification, "safety", None)
+    if danger:
+        said = [f"safety: {danger}"]
+        if ctx.waiting_hours >= 2:
+            said.append(waiting_words(ctx.waiting_hours))
+        return "urgent", min(100, SAFETY_FLOOR + min(5, int(ctx.waiting_hours))), said
     if classification.spam:
         return "low", min(SPAM_CAP, round(classification.urgency * SPAM_CAP)), ["spam"]
 
@@ -160,8 +175,8 @@ def score_priority(
     if ctx.unanswered_question:
         score += 8
         reasons.append("question still unanswered")
-    if intent not in BUSINESS:
-        score = min(score, max(before_waiting, WAIT_CEILING))
+    ceiling = WAIT_CEILING_BUSINESS if intent in BUSINESS else WAIT_CEILING
+    score = min(score, max(before_waiting, ceiling))
 
     if segment == "bot":
         return "low", min(SPAM_CAP, int(score)), ["bot account", *reasons]

@@ -5,14 +5,19 @@ the database, so the rules can be read and tested on their own.
 
 Segments, checked in this order (the first that applies wins):
 
-``bot``       at least half of the fan's messages are spam
-              (:data:`BOT_SPAM_SHARE`), or any spam from a fan with no other
-              messages.
+(marked)      a teammate chose the segment: it stays until someone changes it.
+``bot``       at least :data:`BOT_MIN_SPAM` spam messages and at least half of
+              the fan's messages spam (:data:`BOT_SPAM_SHARE`). One spammy
+              message, or an emoji in a name, is not enough.
 ``troll``     at least :data:`TROLL_TOXIC_SHARE` of the messages are abusive,
               and at least :data:`TROLL_MIN_TOXIC` of them (one insult is a bad
               day, not a troll).
-``industry``  any booking, press or collaboration message: promoters,
-              journalists and fellow artists are handled as contacts.
+``industry``  a consistent signal: :data:`INDUSTRY_MIN_MESSAGES` or more
+              booking, press or collaboration messages making up at least
+              :data:`INDUSTRY_MIN_SHARE` of what they wrote, or evidence in who
+              they are (an address or profile of a venue, label, agency,
+              festival or outlet: :func:`industry_evidence`). A fan's one
+              booking-like question does not make them a contact.
 ``lapsed``    was a regular (:data:`REGULAR_MIN_MESSAGES` messages or more) but
               silent for :data:`LAPSED_AFTER_DAYS` days.
 ``superfan``  engagement of :data:`SUPERFAN_MIN_ENGAGEMENT` or more over at
@@ -38,11 +43,15 @@ spam keeps 60% of the score.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 BOT_SPAM_SHARE = 0.5
+BOT_MIN_SPAM = 2
+INDUSTRY_MIN_MESSAGES = 2
+INDUSTRY_MIN_SHARE = 0.5
 TROLL_TOXIC_SHARE = 0.3
 TROLL_MIN_TOXIC = 2
 LAPSED_AFTER_DAYS = 90
@@ -72,6 +81,12 @@ class FanStats:
     avg_sentiment: float = 0.0
     industry_messages: int = 0
     networks: Collection[str] = field(default_factory=tuple)
+    # Who they are, in words, when it says "industry" (see industry_evidence).
+    industry_evidence: str | None = None
+    # A teammate's choice of segment, and who made it ("Sam", or "you" as the
+    # reader sees it); it wins over every rule below.
+    marked: str | None = None
+    marked_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +94,66 @@ class FanSegment:
     segment: str
     engagement: float
     reasons: list[str]
+
+
+# Words in an address, name or bio that say "works in music", in the six languages.
+_TRADE = re.compile(
+    r"\b(?:booking|bookings|booker|promo(?:ter|tion|tions|teur|tora?)?s?|agency|agence|agencia|agentur"
+    r"|agenzia|management|mgmt|festival|festivalk?|records|recordings|label|disques|discos|discografica"
+    r"|venue|salle|sala|club|klub|teatro|theatre|theater|magazine|magazin|revista|rivista|radio|fm"
+    r"|podcast|journalist\w*|journaliste|periodista|giornalista|redaktion|redaccion|redazione"
+    r"|press|presse|prensa|stampa|imprensa|programmation|programacion|programmazione|events?"
+    r"|evenements?|eventos?|eventi|konzertbuero|konzerte|concerts|conciertos|concerti|shows|tour(?:ing)?)\b",
+    re.IGNORECASE,
+)
+_WEBMAIL = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "hotmail.com",
+        "hotmail.fr",
+        "outlook.com",
+        "live.com",
+        "yahoo.com",
+        "yahoo.fr",
+        "yahoo.es",
+        "icloud.com",
+        "me.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "orange.fr",
+        "free.fr",
+        "laposte.net",
+        "proton.me",
+        "protonmail.com",
+        "libero.it",
+        "uol.com.br",
+        "bol.com.br",
+        "t-online.de",
+        "wanadoo.fr",
+        "sfr.fr",
+    }
+)
+
+
+def industry_evidence(identities: Iterable[tuple[str, str, str, str]]) -> str | None:
+    """Words saying this person works in music, from ``(network, handle, name, bio)`` tuples.
+
+    An email from a trade address (``booking@``, ``press@``, or a domain that is
+    not webmail and names a venue, label, festival or outlet), or a name or bio
+    on any network that says so ("Le Trabendo Booking", "Radio Nova").
+    """
+    for network, handle, name, bio in identities:
+        if network == "email" and "@" in handle:
+            local, _, domain = handle.lower().rpartition("@")
+            if domain not in _WEBMAIL and (_TRADE.search(local) or _TRADE.search(domain)):
+                return f"writes from {domain}"
+        for words in (name, bio):
+            match = _TRADE.search(words or "")
+            if match:
+                return f"profile says '{match.group(0)}'"
+    return None
 
 
 def _aware(moment: datetime) -> datetime:
@@ -122,16 +197,24 @@ def segment_fan(stats: FanStats, now: datetime | None = None) -> FanSegment:
     silent = _days(now, stats.last_seen) if stats.last_seen else 0.0
     networks = len(set(stats.networks))
 
-    if count and stats.spam_share >= BOT_SPAM_SHARE:
-        return FanSegment("bot", engagement, [f"{stats.spam_share:.0%} of messages are spam"])
+    if stats.marked:
+        by = f"set by {stats.marked_by}" if stats.marked_by else "set by the team"
+        return FanSegment(stats.marked, engagement, [by])
+    spam_count = round(stats.spam_share * count)
+    if spam_count >= BOT_MIN_SPAM and stats.spam_share >= BOT_SPAM_SHARE:
+        return FanSegment("bot", engagement, [f"{spam_count} of {count} messages are spam"])
     if stats.toxic_share >= TROLL_TOXIC_SHARE and toxic_count >= TROLL_MIN_TOXIC:
         return FanSegment("troll", engagement, [f"{toxic_count} abusive messages"])
-    if stats.industry_messages:
-        plural = "s" if stats.industry_messages > 1 else ""
+    if stats.industry_evidence:
+        return FanSegment("industry", engagement, [stats.industry_evidence])
+    if (
+        stats.industry_messages >= INDUSTRY_MIN_MESSAGES
+        and stats.industry_messages >= INDUSTRY_MIN_SHARE * count
+    ):
         return FanSegment(
             "industry",
             engagement,
-            [f"{stats.industry_messages} booking, press or collaboration message{plural}"],
+            [f"{stats.industry_messages} booking, press or collaboration messages"],
         )
     if count >= REGULAR_MIN_MESSAGES and silent >= LAPSED_AFTER_DAYS:
         return FanSegment(

@@ -43,7 +43,8 @@ class BuiltinView:
 
 
 BUILTIN: tuple[BuiltinView, ...] = (
-    BuiltinView("inbox", lambda uid: InboxFilter()),
+    # The landing view reads what matters first: priority, then the newest.
+    BuiltinView("inbox", lambda uid: InboxFilter(sort=Sort.PRIORITY)),
     BuiltinView("needs-reply", lambda uid: InboxFilter(waiting_for_us=True, sort=Sort.PRIORITY)),
     BuiltinView(
         "booking-press",

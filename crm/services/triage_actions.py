@@ -18,21 +18,31 @@ from crm.services.conversations import INTENTS, set_status
 from crm.services.messages import N_, UserError
 from crm.services.snooze import MAX_SNOOZE
 from inbox import notifications
+from inbox import triage as reprioritise
 from models import (
     AuditEvent,
     Conversation,
     ConversationStatus,
     Direction,
+    Fan,
     Label,
     Message,
     NotificationKind,
     Priority,
+    Segment,
+    User,
     conversation_labels,
     utcnow,
 )
+from triage.reasons import INTENT_WORDS
 
 # Where a corrected priority sorts: the middle of the band the classifier uses for it.
 PRIORITY_SCORES = {Priority.URGENT: 95, Priority.HIGH: 75, Priority.NORMAL: 50, Priority.LOW: 20}
+
+
+def _name(session: Session, user_id: int) -> str:
+    user = session.get(User, user_id)
+    return user.name if user is not None and user.name else "a teammate"
 
 
 class ActionError(UserError):
@@ -68,6 +78,18 @@ def snooze(session: Session, conv: Conversation, user_id: int, until: datetime |
     if until is not None and (until <= now or until - now > MAX_SNOOZE):
         raise ActionError(N_("A snooze must end in the future, within a year."))
     set_status(session, conv, ConversationStatus.SNOOZED, user_id, snooze_until=until)
+    refresh_reasons(session, conv)
+
+
+def refresh_reasons(session: Session, conv: Conversation) -> None:
+    """Recompute the conversation's priority and reasons from what is true now.
+
+    Called after every action that changes what the reasons say (a reply, a
+    correction, an assignment, a snooze), so "question still unanswered" or
+    "booking request" never outlive the facts.
+    """
+    session.flush()
+    reprioritise.refresh_conversations(session, [conv.id])
 
 
 def assign(session: Session, conv: Conversation, actor_id: int, assignee_id: int | None) -> None:
@@ -91,6 +113,7 @@ def assign(session: Session, conv: Conversation, actor_id: int, assignee_id: int
             actor_id=actor_id,
             text=conv.last_message_preview,
         )
+    refresh_reasons(session, conv)
     if assignee_id is not None:
         notifications.notify_urgent(session, [conv.id])
 
@@ -163,6 +186,8 @@ def set_spam(session: Session, conv: Conversation, user_id: int, spam: bool) -> 
     conv.is_spam = spam
     if message is not None:
         message.spam = spam
+        refresh_reasons(session, conv)
+        conv.is_spam = spam
     _audit(session, conv, user_id, "conversation.spam" if spam else "conversation.not_spam", None)
 
 
@@ -172,9 +197,14 @@ def correct_intent(session: Session, conv: Conversation, user_id: int, intent: s
     if conv.intent == intent:
         return
     message = _record_correction(session, conv, user_id, "intent", conv.intent, intent)
-    conv.intent = intent
     if message is not None:
+        old_words = INTENT_WORDS.get(message.intent or "")
+        kept = [r for r in (message.reasons or []) if r != old_words]
+        new_words = INTENT_WORDS.get(intent)
         message.intent = intent
+        message.reasons = ([new_words] if new_words else []) + kept
+    conv.intent = intent
+    refresh_reasons(session, conv)
 
 
 def correct_priority(
@@ -185,7 +215,49 @@ def correct_priority(
     _record_correction(session, conv, user_id, "priority", conv.priority.value, priority.value)
     conv.priority = priority
     conv.priority_score = PRIORITY_SCORES[priority]
-    conv.priority_reasons = ["set by a teammate"]
+    conv.priority_set_by_id, conv.priority_set_at = user_id, utcnow()
+    conv.priority_reasons = [f"set by {_name(session, user_id)}"]
     session.flush()
     if priority == Priority.URGENT:
         notifications.notify_urgent(session, [conv.id])
+
+
+def correct_segment(session: Session, conv: Conversation, user_id: int, segment: str) -> None:
+    """A teammate's word on who the fan is. It sticks (recomputing no longer
+    overrides it) and teaches: calling a fan a bot marks their latest message
+    spam for the next retraining, and taking a fan out of "bot" marks it not spam.
+    """
+    try:
+        chosen = Segment(segment)
+    except ValueError:
+        raise ActionError(N_("Unknown segment.")) from None
+    fan = session.get(Fan, conv.fan_id) if conv.fan_id else None
+    if fan is None:
+        raise ActionError(N_("This conversation has no fan to correct."))
+    if fan.segment == chosen and fan.segment_set_by_id is not None:
+        return
+    was = fan.segment
+    fan.segment = chosen
+    fan.segment_set_by_id, fan.segment_set_at = user_id, utcnow()
+    fan.segment_reasons = [f"set by {_name(session, user_id)}"]
+    session.add(
+        AuditEvent(
+            workspace_id=conv.workspace_id,
+            user_id=user_id,
+            action="fan.segment_set",
+            subject_type="fan",
+            subject_id=fan.id,
+            data={"from": was.value, "to": chosen.value},
+        )
+    )
+    if (chosen == Segment.BOT) != (was == Segment.BOT):
+        _record_correction(
+            session, conv, user_id, "spam", was == Segment.BOT, chosen == Segment.BOT
+        )
+    session.flush()
+    others = session.scalars(
+        select(Conversation.id).where(
+            Conversation.workspace_id == conv.workspace_id, Conversation.fan_id == fan.id
+        )
+    ).all()
+    reprioritise.refresh_conversations(session, list(others))

@@ -129,20 +129,24 @@ def reply(conversation_id: int) -> ResponseReturnValue:
     return render_thread(template, ctx, conversation_id, **extra), status
 
 
-def after_leaving(conv: Conversation, ctx: InboxContext) -> ResponseReturnValue:
+def after_leaving(
+    conv: Conversation, ctx: InboxContext, at: conv_svc.SortKey | None = None
+) -> ResponseReturnValue:
     """Where a person lands once a conversation left their list: the next one in it.
 
     This is the "inbox zero" flow: done, snooze and spam move on to the
     conversation that followed in the same view, or back to the (now empty)
     list. A boosted request gets the next page in the same response (one round
     trip, the URL pushed by ``HX-Push-Url``); a plain form post a redirect.
+    ``at`` is where the conversation stood before the action (an action that
+    re-scores it, like spam, moves it in a priority-sorted list).
     """
     session = db()
     if conv_svc.in_filter(session, g.workspace.id, ctx.filter, conv.id):
         next_id: int | None = conv.id
     else:
         next_id = conv_svc.next_after(
-            session, g.workspace.id, ctx.filter, conv, opened_at_key(conv, ctx)
+            session, g.workspace.id, ctx.filter, conv, at or opened_at_key(conv, ctx)
         )
     if next_id is None:
         return see_other(ctx.url("inbox.index"))

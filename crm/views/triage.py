@@ -31,7 +31,7 @@ from crm.views.common import (
     user_zone,
 )
 from crm.views.inbox import after_leaving
-from crm.views.pages import render_inbox, render_thread, view_counts
+from crm.views.pages import opened_at_key, render_inbox, render_thread, view_counts
 from models import Conversation, Priority, Role
 
 bp = Blueprint("triage", __name__)
@@ -78,6 +78,8 @@ def _in_place(conversation_id: int, act: str) -> ResponseReturnValue:
             except ValueError:
                 raise ActionError(_("Unknown priority.")) from None
             actions.correct_priority(session, conv, g.user.id, priority)
+        elif act == "segment":
+            actions.correct_segment(session, conv, g.user.id, form.get("segment", ""))
         elif act == "note":
             notes.add_note(session, conv, g.user.id, form.get("text", ""))
     except (ActionError, notes.NoteError, ValueError) as exc:
@@ -117,6 +119,12 @@ def correct_priority(conversation_id: int) -> ResponseReturnValue:
     return _in_place(conversation_id, "priority")
 
 
+@bp.post("/c/<int:conversation_id>/segment")
+@login_required(Role.AGENT)
+def correct_segment(conversation_id: int) -> ResponseReturnValue:
+    return _in_place(conversation_id, "segment")
+
+
 @bp.post("/c/<int:conversation_id>/notes")
 @login_required(Role.AGENT)
 def add_note(conversation_id: int) -> ResponseReturnValue:
@@ -129,6 +137,7 @@ def snooze_conversation(conversation_id: int) -> ResponseReturnValue:
     session = db()
     conv = _conversation(conversation_id)
     ctx = inbox_context()
+    at = opened_at_key(conv, ctx)
     try:
         until = snooze.parse_until(request.form.get("until", ""), user_zone())
         actions.snooze(session, conv, g.user.id, until)
@@ -136,7 +145,7 @@ def snooze_conversation(conversation_id: int) -> ResponseReturnValue:
         session.rollback()
         return render_thread("thread.html", ctx, conv.id, side_error=error_text(exc)), 422
     session.commit()
-    return after_leaving(conv, ctx)
+    return after_leaving(conv, ctx, at)
 
 
 @bp.post("/c/<int:conversation_id>/spam")
@@ -145,9 +154,10 @@ def spam(conversation_id: int) -> ResponseReturnValue:
     session = db()
     conv = _conversation(conversation_id)
     ctx = inbox_context()
+    at = opened_at_key(conv, ctx)
     actions.set_spam(session, conv, g.user.id, request.form.get("spam") == "1")
     session.commit()
-    return after_leaving(conv, ctx)
+    return after_leaving(conv, ctx, at)
 
 
 BULK_MESSAGES = {

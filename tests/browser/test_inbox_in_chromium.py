@@ -71,7 +71,8 @@ def test_triage_with_the_keyboard_only(open_as: OpenAs, ids: dict[str, int]) -> 
     keys.press("s")
     expect(page.locator("#snooze-menu")).to_have_attribute("open", "")
     keys.press("Enter")  # later today
-    expect(page).to_have_url(thread_url(ids["praise"]))  # newest first: press came before praise
+    # priority first: the email (high, older) came after press (high, newer)
+    expect(page).to_have_url(thread_url(ids["email"]))
     keys.press("k")
     expect(page).to_have_url(thread_url(ids["promoter"]))
     keys.press("u")
@@ -110,7 +111,7 @@ def test_snooze_from_the_menu(open_as: OpenAs, ids: dict[str, int]) -> None:
     page.goto(f"/c/{ids['question']}")
     page.click("#snooze-menu > summary")
     page.get_by_role("button", name=re.compile("^Tomorrow morning")).click()
-    expect(page).to_have_url(thread_url(ids["email"]))
+    expect(page).to_have_url(thread_url(ids["praise"]))  # priority first: normal, then low
     page.goto("/?view=snoozed")
     expect(page.locator(f"#conversation-{ids['question']}")).to_contain_text("until")
 
@@ -172,6 +173,7 @@ def test_new_messages_appear_without_a_reload(
     open_as: OpenAs, ids: dict[str, int], rt: Runtime, workspace: Workspace
 ) -> None:
     page = open_as("owner")
+    page.goto("/?sort=newest")  # new activity comes in on top of a newest-first list
     page.evaluate("window.__samePage = true")
     fan_writes(rt, workspace.id, "youtube", "leafy", "Found the tuning: DADGAD!")
     first = page.locator("#conversation-list > li.row").first

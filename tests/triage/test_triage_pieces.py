@@ -67,11 +67,11 @@ def test_a_model_without_word_pieces_still_loads_and_classifies(tmp_path: Path) 
     assert c.intent == "support"
 
 
-def test_only_the_sentiment_head_reads_the_word_pieces(model: Model) -> None:
+def test_only_the_sentiment_and_safety_heads_read_the_word_pieces(model: Model) -> None:
     columns = model.featuriser.meaning_columns()
     for task, head in model.heads.items():
         block = model.weights[columns, head.start : head.stop]
-        assert bool(np.any(block)) == (task == "sentiment"), task
+        assert bool(np.any(block)) == (task in ("sentiment", "safety")), task
 
 
 def test_piece_arrays_of_the_wrong_type_are_refused(tmp_path: Path) -> None:

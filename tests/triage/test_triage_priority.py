@@ -21,6 +21,7 @@ class Fake:
     sentiment: str = "neutral"
     urgency: float = 0.5
     time_cue: str | None = None
+    safety: str | None = None
 
 
 def score(**fields: Any) -> int:
@@ -105,9 +106,17 @@ def test_an_old_unanswered_question_rises_but_never_above_a_fresh_booking() -> N
     assert "waiting 13 days" in old_question[2]
 
 
-def test_a_booking_left_waiting_becomes_urgent() -> None:
-    priority, _, reasons = score_priority(Fake(intent="booking"), PriorityContext(waiting_hours=72))
-    assert priority == "urgent" and "waiting 3 days" in reasons
+def test_a_booking_left_waiting_rises_to_the_top_of_high_but_not_to_urgent() -> None:
+    fresh = score_priority(Fake(intent="booking"))[1]
+    priority, waited, reasons = score_priority(
+        Fake(intent="booking"), PriorityContext(waiting_hours=72)
+    )
+    assert priority == "high" and waited > fresh and "waiting 3 days" in reasons
+
+
+def test_a_booking_with_a_deadline_is_urgent() -> None:
+    priority, _, reasons = score_priority(Fake(intent="booking", time_cue="this week"))
+    assert priority == "urgent" and "time-critical: 'this week'" in reasons
 
 
 def test_a_time_critical_question_can_still_be_urgent() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from triage.segments import FanStats, engagement_score, segment_fan
+from triage.segments import FanStats, engagement_score, industry_evidence, segment_fan
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -57,14 +57,60 @@ def test_silent_regular_is_lapsed() -> None:
     assert "silent for 120 days" in result.reasons[0]
 
 
-def test_industry_intent_makes_an_industry_contact() -> None:
-    assert segment_fan(stats(industry_messages=1), NOW).segment == "industry"
+def test_one_booking_like_question_from_a_fan_does_not_make_a_contact() -> None:
+    # "¿cómo no os conocía antes?? ¿por dónde empiezo?" read once as a booking.
+    assert segment_fan(stats(industry_messages=1), NOW).segment != "industry"
+    first = stats(message_count=1, conversations=1, industry_messages=1)
+    assert segment_fan(first, NOW).segment == "new"
+
+
+def test_repeated_business_messages_make_an_industry_contact() -> None:
+    result = segment_fan(stats(message_count=4, industry_messages=3), NOW)
+    assert result.segment == "industry"
+    assert result.reasons == ["3 booking, press or collaboration messages"]
+
+
+def test_business_messages_among_many_fan_messages_are_not_enough() -> None:
+    assert segment_fan(stats(message_count=30, industry_messages=2), NOW).segment != "industry"
+
+
+def test_a_venue_address_makes_a_contact_from_the_first_message() -> None:
+    evidence = industry_evidence([("email", "prog@letrabendo-club.fr", "Julie M.", "")])
+    assert evidence == "writes from letrabendo-club.fr"
+    result = segment_fan(stats(message_count=1, industry_evidence=evidence), NOW)
+    assert result.segment == "industry"
+    assert result.reasons == [evidence]
+
+
+def test_a_booking_address_at_a_venue_domain_is_evidence_but_webmail_is_not() -> None:
+    assert industry_evidence([("email", "booking@salle-pleyel.com", "", "")])
+    assert industry_evidence([("email", "booking.fan99@gmail.com", "", "")]) is None
+    assert industry_evidence([("email", "marie.dupont@orange.fr", "Marie", "")]) is None
+
+
+def test_a_profile_that_says_festival_or_radio_is_evidence() -> None:
+    assert industry_evidence([("instagram", "fiberfib", "FIB Festival Benicàssim", "")])
+    assert industry_evidence([("x", "jo", "Jo", "host @ Radio Nova, music nerd")])
+    assert industry_evidence([("bluesky", "jo.bsky.social", "Jo 🌻", "I love cats")]) is None
+
+
+def test_one_spam_message_or_an_emoji_name_is_not_a_bot() -> None:
+    # A grieving fan whose one message the spam head misread.
+    one = stats(message_count=1, conversations=1, spam_share=1.0)
+    assert segment_fan(one, NOW).segment == "new"
 
 
 def test_mostly_spam_is_a_bot_even_if_also_industry() -> None:
     result = segment_fan(stats(spam_share=0.8, industry_messages=2), NOW)
     assert result.segment == "bot"
-    assert result.reasons == ["80% of messages are spam"]
+    assert result.reasons == ["4 of 5 messages are spam"]
+
+
+def test_a_teammates_mark_wins_over_every_rule_and_says_who() -> None:
+    marked = stats(spam_share=0.8, marked="industry", marked_by="Sam")
+    result = segment_fan(marked, NOW)
+    assert result.segment == "industry"
+    assert result.reasons == ["set by Sam"]
 
 
 def test_one_insult_is_not_a_troll_but_repeated_abuse_is() -> None:

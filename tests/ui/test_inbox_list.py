@@ -22,12 +22,20 @@ def listed(html: str) -> list[int]:
     return [int(i) for i in re.findall(r'<li class="row[^"]*" id="conversation-(\d+)"', html)]
 
 
-def test_main_view_is_newest_first_without_spam(ids: dict[str, int], as_user: Login) -> None:
+def test_main_view_is_priority_first_without_spam(ids: dict[str, int], as_user: Login) -> None:
     client, _ = as_user("owner")
     order = listed(client.get("/").get_data(as_text=True))
-    expected = ["promoter", "ticket", "press", "praise", "question", "email"]
+    # urgent; then high, newest first; then normal; then low
+    expected = ["promoter", "ticket", "press", "email", "question", "praise"]
     assert order == [ids[k] for k in expected]
     assert ids["spam"] not in order
+
+
+def test_newest_first_is_one_click_away(ids: dict[str, int], as_user: Login) -> None:
+    client, _ = as_user("owner")
+    order = listed(client.get("/?sort=newest").get_data(as_text=True))
+    expected = ["promoter", "ticket", "press", "praise", "question", "email"]
+    assert order == [ids[k] for k in expected]
 
 
 def test_needs_reply_puts_the_highest_priority_first(

@@ -164,10 +164,10 @@ def test_the_list_poll_brings_new_activity_and_counts(
     ids: dict[str, int], as_user: Login, rt: Runtime, workspace: Workspace
 ) -> None:
     client, _ = as_user("owner")
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/?sort=newest").get_data(as_text=True)
     since = re.search(r'id="live-since" name="since" value="(\d+)"', page)
     assert since is not None
-    quiet = client.get(f"/live/inbox?since={since.group(1)}").get_data(as_text=True)
+    quiet = client.get(f"/live/inbox?sort=newest&since={since.group(1)}").get_data(as_text=True)
     assert 'id="conversation-' not in quiet and 'id="count-inbox"' in quiet
     with rt.session() as s:
         s.execute(
@@ -176,7 +176,7 @@ def test_the_list_poll_brings_new_activity_and_counts(
             .values(status=ConversationStatus.DONE)
         )
     fan_writes(rt, workspace.id, "instagram", "tom_w", "Also: when is the next show?")
-    news = client.get(f"/live/inbox?since={since.group(1)}").get_data(as_text=True)
+    news = client.get(f"/live/inbox?sort=newest&since={since.group(1)}").get_data(as_text=True)
     assert 'hx-swap-oob="afterbegin:#conversation-list"' in news
     assert f'id="conversation-{ids["praise"]}"' in news  # reopened by the fan writing again
     assert "Also: when is the next show?" in news

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from inbox import notifications, wakeups
 from inbox.mail import OutgoingEmail
@@ -178,17 +178,21 @@ def test_corrections_are_recorded_for_the_classifier(
     with rt.session() as s:
         message_id = s.scalar(select(Message.id).where(Message.conversation_id == ids["question"]))
     client.post(f"/c/{ids['question']}/intent", data={"intent": "support", "csrf_token": csrf})
-    client.post(f"/c/{ids['question']}/priority", data={"priority": "high", "csrf_token": csrf})
+    # A support problem is recomputed as one: the priority follows the corrected intent.
+    recomputed = _conv(rt, ids["question"]).priority
+    assert recomputed == Priority.HIGH
+    client.post(f"/c/{ids['question']}/priority", data={"priority": "low", "csrf_token": csrf})
     client.post(f"/c/{ids['spam']}/spam", data={"spam": "0", "csrf_token": csrf})
     with rt.session() as s:
         spam_message = s.scalar(select(Message.id).where(Message.conversation_id == ids["spam"]))
     assert _corrections(rt) == [
         {"message_id": message_id, "field": "intent", "old": "question", "new": "support"},
-        {"message_id": message_id, "field": "priority", "old": "normal", "new": "high"},
+        {"message_id": message_id, "field": "priority", "old": "high", "new": "low"},
         {"message_id": spam_message, "field": "spam", "old": True, "new": False},
     ]
     conv = _conv(rt, ids["question"])
-    assert (conv.intent, conv.priority) == ("support", Priority.HIGH)
+    assert (conv.intent, conv.priority) == ("support", Priority.LOW)
+    assert conv.priority_reasons == ["set by Ada Agent"]
     assert not _conv(rt, ids["spam"]).is_spam
     # unchanged values record nothing
     client.post(f"/c/{ids['question']}/intent", data={"intent": "support", "csrf_token": csrf})
@@ -198,9 +202,13 @@ def test_corrections_are_recorded_for_the_classifier(
 def test_marking_spam_moves_on_and_out_of_the_inbox(ids: dict[str, int], as_user: Login) -> None:
     client, csrf = as_user("agent")
     resp = client.post(
+        f"/c/{ids['question']}/spam", data={"spam": "1", "csrf_token": csrf, "nav": "view=inbox"}
+    )
+    assert resp.status_code == 303 and f"/c/{ids['praise']}" in resp.headers["Location"]
+    resp = client.post(
         f"/c/{ids['praise']}/spam", data={"spam": "1", "csrf_token": csrf, "nav": "view=inbox"}
     )
-    assert resp.status_code == 303 and f"/c/{ids['question']}" in resp.headers["Location"]
+    assert resp.status_code == 303
     assert f'id="conversation-{ids["praise"]}"' not in client.get("/").get_data(as_text=True)
     assert f'id="conversation-{ids["praise"]}"' in client.get("/?view=spam").get_data(as_text=True)
 
@@ -247,6 +255,12 @@ def test_urgent_conversations_notify_their_assignee_once_per_fan_message(
 ) -> None:
     with rt.session() as s:
         s.get_one(User, users["agent"]).notify_by_email = True
+        # "we need an answer today": a booking with a deadline is urgent.
+        s.execute(
+            update(Message)
+            .where(Message.conversation_id == ids["promoter"])
+            .values(time_cue="today")
+        )
     client, csrf = as_user("owner")
     client.post(
         f"/c/{ids['promoter']}/assign", data={"assignee": str(users["agent"]), "csrf_token": csrf}
