@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
@@ -57,10 +58,23 @@ def login_required(role: Role = Role.VIEWER) -> Callable[[F], F]:
     return deco
 
 
+def is_local_path(target: str | None) -> bool:
+    """Whether ``target`` is a path on this site and nothing a browser could read as another.
+
+    Browsers drop tabs and newlines inside URLs and read a backslash as a slash,
+    so ``/\t/evil.example`` is ``//evil.example``: any control character, space
+    or backslash is refused, and so is anything with a scheme or a host.
+    """
+    if not target or len(target) > 2000 or not target.startswith("/"):
+        return False
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F or ch == "\\" for ch in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and not target.startswith("//")
+
+
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("inbox.index")
+    return target if target and is_local_path(target) else url_for("inbox.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

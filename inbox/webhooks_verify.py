@@ -19,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 
 _SHA256_PREFIX = "sha256="
@@ -59,8 +60,24 @@ def _x_digest(consumer_secret: bytes | str, message: bytes) -> bytes:
     return hmac.new(_as_bytes(consumer_secret), message, hashlib.sha256).digest()
 
 
+# X's CRC tokens are short random strings. The answer is the HMAC of the token
+# under the same key that signs deliveries, so answering for any text would sign
+# a forged delivery: only a short token of URL-safe characters is answered.
+_CRC_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{1,128}")
+
+
+def is_crc_token(value: str) -> bool:
+    """Whether ``value`` can be an X CRC token (and never a JSON delivery body)."""
+    return bool(_CRC_TOKEN.fullmatch(value))
+
+
 def x_crc_response(consumer_secret: bytes | str, crc_token: str) -> dict[str, str]:
-    """The JSON body answering X's CRC check (GET with ``crc_token``)."""
+    """The JSON body answering X's CRC check (GET with ``crc_token``).
+
+    Raises ValueError for anything but a short token (see :func:`is_crc_token`).
+    """
+    if not is_crc_token(crc_token):
+        raise ValueError("not a CRC token")
     digest = _x_digest(consumer_secret, crc_token.encode())
     return {"response_token": _SHA256_PREFIX + base64.b64encode(digest).decode("ascii")}
 

@@ -49,6 +49,37 @@ def test_login_needs_the_csrf_token(client: FlaskClient) -> None:
     assert resp.status_code == 400
 
 
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\t/evil.example",
+        "/%09/evil.example".replace("%09", "\t"),
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example/",
+        "/ /evil.example",
+        "/inbox\r\nSet-Cookie: stolen=1",
+        "/inbox\n",
+    ],
+)
+def test_login_never_sends_you_to_another_site(client: FlaskClient, target: str) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = {"email": "owner@example.org", "password": PASSWORD, "csrf_token": token, "next": target}
+    resp = client.post("/login", data=form)
+    assert resp.status_code in (302, 303)
+    assert resp.headers["Location"] == "/"
+    assert "stolen" not in resp.headers.get("Set-Cookie", "")
+
+
+def test_login_goes_back_to_the_page_that_asked(client: FlaskClient) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = {"email": "owner@example.org", "password": PASSWORD, "csrf_token": token}
+    resp = client.post("/login", data={**form, "next": "/?view=support&q=lyon"})
+    assert resp.headers["Location"] == "/?view=support&q=lyon"
+
+
 def test_session_cookie_is_httponly_and_lax(client: FlaskClient) -> None:
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]

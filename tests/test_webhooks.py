@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from crm.app import create_app
 from inbox.runtime import Runtime, build_runtime, set_runtime
-from models import Channel, Message, WebhookEvent, Workspace
+from models import Channel, Direction, Message, WebhookEvent, Workspace
 from tests.conftest import _reset_schema, make_settings
 
 APP_SECRET = "meta-app-secret"
@@ -170,6 +170,88 @@ def test_x_crc_check_answers_with_the_hmac_of_the_token(hook_client: FlaskClient
         hmac.new(X_SECRET.encode(), b"challenge123", hashlib.sha256).digest()
     ).decode()
     assert resp.get_json() == {"response_token": "sha256=" + expected}
+
+
+def _x_mention(tweet_id: str, text: str, user_id: str = "777") -> bytes:
+    return json.dumps(
+        {
+            "for_user_id": "2244994945",
+            "tweet_create_events": [
+                {
+                    "created_at": "Wed Mar 04 18:22:05 +0000 2026",
+                    "id_str": tweet_id,
+                    "text": text,
+                    "in_reply_to_status_id_str": None,
+                    "user": {"id_str": user_id, "name": "Lena", "screen_name": "lena_b"},
+                }
+            ],
+        }
+    ).encode()
+
+
+def _x_signed(body: bytes) -> str:
+    digest = hmac.new(X_SECRET.encode(), body, hashlib.sha256).digest()
+    return "sha256=" + base64.b64encode(digest).decode()
+
+
+def test_the_crc_check_never_signs_a_delivery_body(
+    hook_client: FlaskClient, hook_rt: Runtime
+) -> None:
+    forged = _x_mention("1897000000000000099", "@theband forged!")
+    resp = hook_client.get("/webhooks/x", query_string={"crc_token": forged.decode()})
+    assert resp.status_code == 400
+    too_long = hook_client.get("/webhooks/x", query_string={"crc_token": "a" * 129})
+    assert too_long.status_code == 400
+    assert count(hook_rt, WebhookEvent) == 0 and count(hook_rt, Message) == 0
+
+
+def test_an_edit_never_rewrites_the_bands_reply_or_another_fans_words(
+    hook_client: FlaskClient, hook_rt: Runtime
+) -> None:
+    first = _x_mention("1897000000000000001", "@theband see you in Berlin!")
+    assert (
+        hook_client.post(
+            "/webhooks/x", data=first, headers={"x-twitter-webhooks-signature": _x_signed(first)}
+        ).status_code
+        == 200
+    )
+    with hook_rt.session() as s:
+        fan_message = s.scalars(select(Message)).one()
+        reply = Message(
+            workspace_id=fan_message.workspace_id,
+            channel_id=fan_message.channel_id,
+            conversation_id=fan_message.conversation_id,
+            external_id="1897000000000000002",
+            direction=Direction.OUTBOUND,
+            kind=fan_message.kind,
+            text="Danke Lena, bis bald!",
+            sent_at=fan_message.sent_at,
+        )
+        s.add(reply)
+    # Same ids, other words: one claims the band's reply, one claims Lena's words for someone else.
+    on_reply = _x_mention("1897000000000000002", "we hate Berlin", user_id="777")
+    other_author = _x_mention("1897000000000000001", "@theband rewritten", user_id="666")
+    for body in (on_reply, other_author):
+        resp = hook_client.post(
+            "/webhooks/x", data=body, headers={"x-twitter-webhooks-signature": _x_signed(body)}
+        )
+        assert resp.status_code == 200
+    with hook_rt.session() as s:
+        texts = dict(s.execute(select(Message.external_id, Message.text)).all())
+    assert texts == {
+        "1897000000000000001": "@theband see you in Berlin!",
+        "1897000000000000002": "Danke Lena, bis bald!",
+    }
+    # The fan's own edit still lands.
+    edit = _x_mention("1897000000000000001", "@theband see you in Berlin!! (edited)")
+    hook_client.post(
+        "/webhooks/x", data=edit, headers={"x-twitter-webhooks-signature": _x_signed(edit)}
+    )
+    with hook_rt.session() as s:
+        assert (
+            s.scalar(select(Message.text).where(Message.external_id == "1897000000000000001"))
+            == "@theband see you in Berlin!! (edited)"
+        )
 
 
 def test_x_account_activity_mentions_become_messages(

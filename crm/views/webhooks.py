@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from crm.app import db, runtime
 from inbox import webhooks
 from inbox.webhooks_verify import (
+    is_crc_token,
     meta_challenge,
     verify_meta_signature,
     verify_x_signature,
@@ -52,7 +53,7 @@ def meta_receive() -> ResponseReturnValue:
 def x_crc() -> ResponseReturnValue:
     secret = runtime().settings.x_consumer_secret
     token = request.args.get("crc_token", "")
-    if not secret or not token:
+    if not secret or not is_crc_token(token):
         abort(400)
     return jsonify(x_crc_response(secret, token))
 
