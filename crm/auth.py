@@ -12,6 +12,9 @@ from werkzeug.wrappers import Response
 
 from crm.app import db, runtime
 from crm.services import accounts
+from crm.services.login_throttle import LoginThrottle
+from crm.services.messages import N_
+from inbox.config import Settings
 from models import Role
 
 bp = Blueprint("auth", __name__)
@@ -19,6 +22,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def init_app(app: Flask) -> None:
+    settings = runtime_settings(app)
+    app.extensions["unplugged.login_throttle"] = LoginThrottle.for_install(
+        settings.redis_url,
+        settings.secret_key,
+        settings.database_url,
+        str(settings.instance_path),
+    )
+
     @app.before_request
     def _load_user() -> None:
         g.user = g.user_session = g.workspace = g.membership = None
@@ -58,6 +69,18 @@ def login_required(role: Role = Role.VIEWER) -> Callable[[F], F]:
     return deco
 
 
+def runtime_settings(app: Flask) -> Settings:
+    settings: Settings = app.extensions["unplugged"].settings
+    return settings
+
+
+def login_throttle() -> LoginThrottle:
+    from flask import current_app
+
+    throttle: LoginThrottle = current_app.extensions["unplugged.login_throttle"]
+    return throttle
+
+
 def is_local_path(target: str | None) -> bool:
     """Whether ``target`` is a path on this site and nothing a browser could read as another.
 
@@ -80,14 +103,29 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     error = None
+    status, retry_after = 200, 0
     if request.method == "POST":
         email = request.form.get("email", "")[:254]
         password = request.form.get("password", "")[:1024]
-        user = accounts.authenticate(db(), email, password)
-        if user is None:
-            error = "Wrong email or password."
-            db().commit()
+        address = request.remote_addr or ""
+        throttle = login_throttle()
+        verdict = throttle.check(email, address)
+        user = None
+        if not verdict.allowed:
+            error = N_(
+                "Too many failed sign-ins. Wait 15 minutes and try again, "
+                "or ask an owner to reset your password."
+            )
+            status, retry_after = 429, verdict.retry_after_s
         else:
+            user = accounts.authenticate(db(), email, password)
+            if user is None:
+                throttle.failed(email, address)
+                error = "Wrong email or password."
+                status = 401
+                db().commit()
+        if user is not None:
+            throttle.succeeded(email)
             new = accounts.start_session(
                 db(), user, runtime().settings.session_days, request.headers.get("User-Agent", "")
             )
@@ -96,8 +134,10 @@ def login() -> Any:
             session["sid"] = new.token
             session.permanent = True
             return redirect(_safe_next(request.form.get("next")))
-    status = 401 if error else 200
-    return render_template("login.html", error=error, next=request.args.get("next", "")), status
+    response = render_template("login.html", error=error, next=request.args.get("next", ""))
+    if status == 429:
+        return response, status, {"Retry-After": str(retry_after)}
+    return response, status
 
 
 @bp.post("/logout")

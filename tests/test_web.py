@@ -80,6 +80,49 @@ def test_login_goes_back_to_the_page_that_asked(client: FlaskClient) -> None:
     assert resp.headers["Location"] == "/?view=support&q=lyon"
 
 
+def _login_form(
+    client: FlaskClient, password: str, email: str = "owner@example.org"
+) -> dict[str, str]:
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    return {"email": email, "password": password, "csrf_token": token}
+
+
+def test_five_wrong_passwords_lock_the_account_for_a_while_even_with_the_right_one(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crm.services import accounts
+
+    for _ in range(5):
+        assert client.post("/login", data=_login_form(client, "guess")).status_code == 401
+    checks: list[str] = []
+    real = accounts.authenticate
+    monkeypatch.setattr(
+        accounts, "authenticate", lambda *a, **k: checks.append("hash") or real(*a, **k)
+    )
+    blocked = client.post("/login", data=_login_form(client, PASSWORD))
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) > 0
+    assert "Too many failed sign-ins" in blocked.get_data(as_text=True)
+    assert checks == []  # refused before any password hash is computed
+
+
+def test_many_accounts_guessed_from_one_address_are_stopped(client: FlaskClient) -> None:
+    for n in range(20):
+        form = _login_form(client, "guess", email=f"someone{n}@example.org")
+        assert client.post("/login", data=form).status_code == 401
+    assert client.post("/login", data=_login_form(client, PASSWORD)).status_code == 429
+
+
+def test_a_successful_sign_in_clears_the_accounts_failures(client: FlaskClient) -> None:
+    for _ in range(4):
+        client.post("/login", data=_login_form(client, "guess"))
+    assert client.post("/login", data=_login_form(client, PASSWORD)).status_code in (302, 303)
+    client.post("/logout", data={"csrf_token": _login_form(client, "")["csrf_token"]})
+    for _ in range(4):
+        assert client.post("/login", data=_login_form(client, "guess")).status_code == 401
+
+
 def test_session_cookie_is_httponly_and_lax(client: FlaskClient) -> None:
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
