@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
@@ -155,9 +155,9 @@ def token_create(email: str, slug: str | None, name: str) -> None:
 
 
 @main.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("rb"))
 @click.option("--workspace", "slug", default=None, help="Workspace slug (default: the only one)")
-def import_cmd(file: TextIO, slug: str | None) -> None:
+def import_cmd(file: BinaryIO, slug: str | None) -> None:
     """Import messages from a JSON Lines file (see README: import format)."""
     from inbox.importer import import_file
 
@@ -170,6 +170,8 @@ def import_cmd(file: TextIO, slug: str | None) -> None:
         f"{report.duplicates} already there, {report.updated} updated, "
         f"{len(report.errors)} errors"
     )
+    for number, note in report.notes[:200]:
+        click.echo(f"line {number}: {note}")
     for number, reason in report.errors[:200]:
         click.echo(f"line {number}: {reason}", err=True)
     if report.errors:

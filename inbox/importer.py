@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from inbox.bulk import EncodedMapping
 from inbox.connectors.base import KINDS, Author, IncomingItem
+from inbox.normalise import MAX_TEXT
 from inbox.pipeline import ChannelRef, IngestReport, ingest
 from models import Channel, ChannelHealth
 from models.channel import NETWORKS
@@ -54,6 +55,7 @@ class ImportReport:
     duplicates: int = 0
     updated: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+    notes: list[tuple[int, str]] = field(default_factory=list)  # stored, with a remark
     channels_created: list[str] = field(default_factory=list)
 
     def add(self, r: IngestReport) -> None:
@@ -130,7 +132,7 @@ def parse_line(line: str) -> tuple[str, str, IncomingItem]:
     """
     try:
         o = _decode_plain(line)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return parse_line_checked(line)
     a = o.author
     kind = o.kind or ("email" if o.network == "email" else "mention")
@@ -178,8 +180,15 @@ def parse_line_checked(line: str) -> tuple[str, str, IncomingItem]:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         raise LineError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise LineError("JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise LineError("not a JSON object")
+    try:
+        # json accepts "\ud800", which no database can store: refuse the line, not the file.
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise LineError("contains an invalid Unicode escape (a lone surrogate)") from None
     missing = [k for k in REQUIRED if k not in obj or obj[k] in (None, "")]
     if missing:
         raise LineError("missing " + ", ".join(repr(k) for k in missing))
@@ -219,10 +228,23 @@ def parse_line_checked(line: str) -> tuple[str, str, IncomingItem]:
     return network, _str(obj, "channel"), item  # type: ignore[return-value]
 
 
-def _batches(lines: Iterable[str], size: int) -> Iterator[list[tuple[int, str]]]:
-    batch: list[tuple[int, str]] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+def _decoded(raw: str | bytes) -> str | LineError:
+    """A line as text; a line that is not UTF-8 is named, and the others go on."""
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return LineError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at position {exc.start})")
+
+
+def _batches(
+    lines: Iterable[str | bytes], size: int
+) -> Iterator[list[tuple[int, str | LineError]]]:
+    batch: list[tuple[int, str | LineError]] = []
+    for number, raw in enumerate(lines, start=1):
+        line = _decoded(raw)
+        if isinstance(line, str) and not line.strip():
             continue
         batch.append((number, line))
         if len(batch) >= size:
@@ -262,7 +284,7 @@ def _channel(
 def import_lines(
     maker: sessionmaker[Session],
     workspace_id: int,
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     *,
     batch_size: int = BATCH,
 ) -> ImportReport:
@@ -288,7 +310,7 @@ def _import_batch(
     maker: sessionmaker[Session],
     conn: Connection,
     workspace_id: int,
-    batch: list[tuple[int, str]],
+    batch: list[tuple[int, str | LineError]],
     channels: dict[tuple[str, str], ChannelRef],
     report: ImportReport,
 ) -> None:
@@ -297,10 +319,14 @@ def _import_batch(
     line_of: dict[str, int] = {}
     for number, line in batch:
         try:
+            if isinstance(line, LineError):
+                raise line
             network, handle, item = parse_line(line)
         except LineError as exc:
             report.errors.append((number, str(exc)))
             continue
+        if len(item.text) > MAX_TEXT:
+            report.notes.append((number, f"text cut to {MAX_TEXT:,} characters"))
         groups.setdefault((network, handle), []).append(item)
         line_of[item.external_id] = number
     with maker(bind=conn) as session, session.begin():
@@ -338,6 +364,6 @@ def _checkpoints_deferred(conn: Connection) -> Iterator[Callable[[], None]]:
 
 
 def import_file(
-    maker: sessionmaker[Session], workspace_id: int, stream: IO[str], **kwargs: Any
+    maker: sessionmaker[Session], workspace_id: int, stream: IO[str] | IO[bytes], **kwargs: Any
 ) -> ImportReport:
     return import_lines(maker, workspace_id, stream, **kwargs)

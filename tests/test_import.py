@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -145,3 +146,50 @@ def test_the_fast_reading_of_a_line_agrees_with_the_checked_one() -> None:
         assert (network, channel) == expected[:2]
         assert item == expected[2], line
         assert item.raw.text == expected[2].raw.text == line.strip()  # type: ignore[attr-defined]
+
+
+def test_lines_that_cannot_be_stored_are_named_and_the_rest_go_in(
+    rt: Runtime, workspace: Workspace
+) -> None:
+    good = [line(str(n)).encode() for n in range(3)]
+    lines = [
+        good[0],
+        b'{"network": "x", "text": "caf\xe9"}',  # Latin-1, not UTF-8
+        ("[" * 50_000 + "]" * 50_000).encode(),  # nested 50,000 deep
+        line("lone", text="half an emoji \ud800").encode(),  # json escapes the surrogate
+        good[1],
+        line("long", text="x" * 60_000).encode(),
+        good[2],
+    ]
+    report = importer.import_lines(rt.sessionmaker, workspace.id, lines)
+    by_line = dict(report.errors)
+    assert set(by_line) == {2, 3, 4}, report.errors
+    assert by_line[2] == "not valid UTF-8 (byte 0xe9 at position 29)"
+    assert by_line[3] == "JSON nested too deeply"
+    assert "lone surrogate" in by_line[4]
+    assert report.created == 4
+    assert report.notes == [(6, "text cut to 50,000 characters")]
+    with rt.session() as s:
+        texts = s.scalars(select(Message.text)).all()
+    assert max(len(t) for t in texts) == 50_000
+
+
+def test_the_command_line_names_bad_lines_and_imports_the_rest(
+    rt: Runtime, workspace: Workspace, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from crm.cli import main
+
+    path = tmp_path / "fans.jsonl"
+    path.write_bytes(line("a").encode() + b"\n" + b"\xff\xfe broken\n" + line("b").encode() + b"\n")
+    env = {
+        "DATABASE_URL": rt.settings.database_url,
+        "UNPLUGGED_SECRET_KEY": rt.settings.secret_key,
+        "UNPLUGGED_ENCRYPTION_KEYS": ",".join(rt.settings.encryption_keys),
+        "UNPLUGGED_INSTANCE_PATH": str(tmp_path),
+    }
+    result = CliRunner().invoke(main, ["import", str(path)], env=env)
+    assert "Traceback" not in result.output
+    assert "3 lines: 2 new messages" in result.output
+    assert "line 2: not valid UTF-8" in result.output
