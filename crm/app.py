@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter, Map
 
 from crm.services.count_cache import CountCache
 from inbox.config import Settings
@@ -37,6 +38,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         static_folder=str(STATIC),
         instance_path=str(settings.instance_path.resolve()),
     )
+    # Ids in paths are row ids: past a signed 64-bit integer they name nothing (404),
+    # rather than reaching the database as a number it cannot hold.
+    app.url_map.converters["int"] = RowIdConverter
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME="unplugged_session",
@@ -102,11 +106,36 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             response.vary.add("HX-Request")
         return response
 
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(RecursionError)
+    @app.errorhandler(UnicodeEncodeError)
+    def _unreadable_input(exc: Exception) -> tuple[dict[str, str] | str, int]:
+        """The last line of defence against input no check caught: a number too large for
+        the database, a date past the calendar, a lone surrogate, nesting too deep. The
+        request's session is rolled back when it closes, so nothing is half-written."""
+        logging.getLogger("unplugged.web").warning(
+            "refused unreadable input on %s: %s", request.path, type(exc).__name__
+        )
+        message = "This request holds a value out of range or characters that cannot be stored."
+        if request.path.startswith("/api/"):
+            return {"error": message}, 400
+        return message, 400
+
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
         return {"ok": True}
 
     return app
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` bounded to the ids a database row can have."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        if kwargs.get("signed"):
+            kwargs.setdefault("min", -(2**63))
+        super().__init__(url_map, *args, **kwargs)
 
 
 GC_GEN0_THRESHOLD = 10_000  # Python's default is 700

@@ -72,6 +72,14 @@ def identical_recent_count(
     return int(session.scalar(q) or 0)
 
 
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def queue_reply(
     session: Session,
     conversation: Conversation,
@@ -90,6 +98,10 @@ def queue_reply(
     text = text.strip()
     if not text:
         raise ReplyRejected("The reply is empty.")
+    if not _storable(text) or (idempotency_key is not None and not _storable(idempotency_key)):
+        # A lone surrogate (half an emoji, from a broken paste or client) can be
+        # neither stored nor sent.
+        raise ReplyRejected("The reply holds a broken character (half an emoji?): retype it.")
     channel = session.get_one(Channel, conversation.channel_id)
     used, limit = check_length(channel.network, text)
     if used > limit.max:

@@ -34,15 +34,28 @@ class BadDelivery(ValueError):
     pass
 
 
-def store(session: Session, source: str, raw_body: bytes) -> tuple[int, bool]:
-    """Store a verified delivery; returns (event id, whether it is new)."""
+def parse_delivery(raw_body: bytes) -> Any:
+    """The delivery's JSON, or :class:`BadDelivery`: too large, not UTF-8, not JSON,
+    nested too deeply to read, or holding a lone surrogate no database can store.
+    A signature proves who sent a body, not that it is sane."""
     if len(raw_body) > MAX_BODY:
         raise BadDelivery("body too large")
     try:
-        text = raw_body.decode("utf-8")
-        json.loads(text)
+        payload = json.loads(raw_body.decode("utf-8"))
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except RecursionError:
+        raise BadDelivery("body is nested too deeply") from None
+    except UnicodeEncodeError:
+        raise BadDelivery("body holds a lone surrogate escape") from None
     except (UnicodeDecodeError, ValueError) as exc:
-        raise BadDelivery(f"body is not JSON: {exc}") from None
+        raise BadDelivery(f"body is not JSON: {str(exc)[:100]}") from None
+    return payload
+
+
+def store(session: Session, source: str, raw_body: bytes) -> tuple[int, bool]:
+    """Store a verified delivery; returns (event id, whether it is new)."""
+    parse_delivery(raw_body)
+    text = raw_body.decode("utf-8")
     digest = hashlib.sha256(raw_body).hexdigest()
     existing = session.scalar(select(WebhookEvent.id).where(WebhookEvent.body_sha256 == digest))
     if existing is not None:

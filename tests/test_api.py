@@ -167,3 +167,38 @@ def test_the_api_conforms_to_its_openapi_document_under_fuzzing(
     for result in schema.get_all_operations():
         fuzz(result.ok())
     assert failures == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"text": "half \\ud800 an emoji"}',
+        b'{"text": "fine", "idempotency_key": "key-\\udfff"}',
+    ],
+)
+def test_a_lone_surrogate_in_a_reply_is_refused_and_nothing_is_queued(
+    client: FlaskClient, seeded: dict[str, str], rt: Runtime, body: bytes
+) -> None:
+    with rt.session() as s:
+        cid = s.scalars(select(Conversation.id)).first()
+    resp = client.post(
+        f"/api/v1/conversations/{cid}/replies",
+        data=body,
+        headers={**auth(seeded["agent"]), "Content-Type": "application/json"},
+    )
+    assert resp.status_code in (400, 422), resp.get_data(as_text=True)
+    with rt.session() as s:
+        assert s.scalars(select(Reply)).all() == []
+
+
+def test_huge_ids_in_api_paths_are_not_found(client: FlaskClient, seeded: dict[str, str]) -> None:
+    for path in (f"/api/v1/conversations/{2**64}", f"/api/v1/fans/{-(2**64)}"):
+        assert client.get(path, headers=auth(seeded["viewer"])).status_code == 404
+
+
+def test_a_signed_webhook_nested_too_deep_is_refused() -> None:
+    from inbox import webhooks
+
+    deep = b'{"entry": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(webhooks.BadDelivery):
+        webhooks.parse_delivery(deep)

@@ -154,11 +154,27 @@ def _choices(values: list[str], allowed: Sequence[str], param: str) -> tuple[str
     return tuple(dict.fromkeys(values))
 
 
+# The largest id a database row can have (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
+def database_id(raw: str) -> int | None:
+    """``raw`` as a row id, or None when it is not one (not digits, 0, or past 2^63 - 1)."""
+    raw = raw.strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None
+
+
 def _local_day(value: str, zone: ZoneInfo, param: str) -> datetime:
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        raise BadFilter(N_("%(param)s must be a date like 2026-03-01."), param=param) from None
+        day = None
+    # A day the calendar arithmetic around it can hold (the filter adds a day to "to").
+    if day is None or not 1900 <= day.year <= 9000:
+        raise BadFilter(N_("%(param)s must be a date like 2026-03-01."), param=param)
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
@@ -189,20 +205,20 @@ def parse_filter(
     if raw := present("segment"):
         values["segments"] = _enum_values(Segment, raw, "segment")
     if raw := present("label"):
-        try:
-            values["label_ids"] = tuple(dict.fromkeys(int(v) for v in raw))
-        except ValueError:
-            raise BadFilter(N_("label must be a label id.")) from None
+        label_ids = [database_id(v) for v in raw]
+        if None in label_ids:
+            raise BadFilter(N_("label must be a label id."))
+        values["label_ids"] = tuple(dict.fromkeys(i for i in label_ids if i is not None))
     if raw := present("assignee"):
         if raw[0] == "me":
             values["assignee_id"], values["unassigned"] = user_id, False
         elif raw[0] == "none":
             values["assignee_id"], values["unassigned"] = None, True
         else:
-            try:
-                values["assignee_id"], values["unassigned"] = int(raw[0]), False
-            except ValueError:
-                raise BadFilter(N_("assignee must be me, none or a user id.")) from None
+            assignee = database_id(raw[0])
+            if assignee is None:
+                raise BadFilter(N_("assignee must be me, none or a user id."))
+            values["assignee_id"], values["unassigned"] = assignee, False
     if raw := present("waiting"):
         if raw[0] not in {"1", "0"}:
             raise BadFilter(N_("waiting must be 1 or 0."))

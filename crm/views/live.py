@@ -28,8 +28,7 @@ bp.after_request(private_response)
 
 
 def _int_arg(name: str) -> int:
-    raw = request.values.get(name, "0")
-    return int(raw) if raw.isdigit() else 0
+    return conv_svc.database_id(request.values.get(name, "")) or 0
 
 
 @bp.get("/live/inbox")

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from crm.app import db
 from crm.auth import login_required
+from crm.services.conversations import database_id
 from crm.views.common import is_fragment, private_response, see_other
 from inbox import notifications
 
@@ -25,7 +26,7 @@ def index() -> ResponseReturnValue:
 @login_required()
 def mark_read() -> ResponseReturnValue:
     raw = request.form.get("id", "")
-    notifications.mark_read(db(), g.user.id, int(raw) if raw.isdigit() else None)
+    notifications.mark_read(db(), g.user.id, database_id(raw))
     db().commit()
     if is_fragment():
         items = notifications.recent(db(), g.user.id)

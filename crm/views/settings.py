@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from crm.app import db, runtime
 from crm.auth import login_required
 from crm.services import channels as svc
+from crm.services.conversations import database_id
 from models import Role
 from models.channel import NETWORKS
 
@@ -40,10 +41,10 @@ def connect() -> ResponseReturnValue:
     network = request.form.get("network", "")
     fields = svc.CREDENTIAL_FIELDS.get(network, ())
     credentials = {f.name: request.form.get(f"{network}-{f.name}", "") for f in fields}
-    try:
-        backfill = int(request.form.get("backfill_days", "7"))
-    except ValueError:
-        backfill = -1
+    raw_days = request.form.get("backfill_days", "7").strip()
+    backfill = (
+        int(raw_days) if raw_days.isascii() and raw_days.isdigit() and len(raw_days) < 6 else -1
+    )
     session = db()
     try:
         svc.connect(
@@ -116,11 +117,12 @@ def model_action(action: str) -> ResponseReturnValue:
     elif action == "shipped":
         learning.use_shipped(session, g.workspace.id, g.user.id)
     elif action == "activate":
+        version_id = database_id(request.form.get("version_id", ""))
+        if version_id is None:
+            abort(404)
         try:
-            learning.activate(
-                session, g.workspace.id, int(request.form.get("version_id", "0")), g.user.id
-            )
-        except (LookupError, ValueError):
+            learning.activate(session, g.workspace.id, version_id, g.user.id)
+        except LookupError:
             abort(404)
     elif action == "retrain":
         defer(

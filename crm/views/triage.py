@@ -65,11 +65,13 @@ def _in_place(conversation_id: int, act: str) -> ResponseReturnValue:
     try:
         if act == "assign":
             raw = form.get("assignee", "")
-            actions.assign(session, conv, g.user.id, int(raw) if raw.isdigit() else None)
+            actions.assign(session, conv, g.user.id, conv_svc.database_id(raw))
         elif act == "label":
             actions.add_label(session, conv, g.user.id, form.get("label", ""))
         elif act == "unlabel":
-            actions.remove_label(session, conv, g.user.id, int(form.get("label_id", "0") or 0))
+            actions.remove_label(
+                session, conv, g.user.id, conv_svc.database_id(form.get("label_id", "")) or 0
+            )
         elif act == "intent":
             actions.correct_intent(session, conv, g.user.id, form.get("intent", ""))
         elif act == "priority":
@@ -203,7 +205,7 @@ def bulk(action: str) -> ResponseReturnValue:
             g.user.id,
             ids,
             kind,
-            assignee_id=int(assignee) if assignee.isdigit() else None,
+            assignee_id=conv_svc.database_id(assignee),
             label=(form.get("label") or form.get("new_label") or "").strip() or None,
             until=snooze.parse_until(form.get("until", ""), user_zone())
             if kind == BulkAction.SNOOZE
