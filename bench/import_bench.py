@@ -118,7 +118,7 @@ def bench_raw(path: Path, text_lines: list[str]) -> float:
 def bench_import(tmp: Path, text_lines: list[str]) -> float:
     settings = Settings(
         database_url=f"sqlite:///{tmp / 'bench.db'}",
-        secret_key="bench",
+        secret_key="bench-secret-for-signing-session-cookies",
         encryption_keys=(Fernet.generate_key().decode(),),
         jobs_mode="inline",
         instance_path=tmp,

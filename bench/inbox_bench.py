@@ -289,7 +289,7 @@ def main() -> None:
         tmp = Path(d)
         settings = Settings(
             database_url=f"sqlite:///{tmp / 'inbox.db'}",
-            secret_key="bench",
+            secret_key="bench-secret-for-signing-session-cookies",
             encryption_keys=(Fernet.generate_key().decode(),),
             jobs_mode="inline",
             secure_cookies=False,

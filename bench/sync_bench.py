@@ -46,7 +46,7 @@ def main() -> None:
         tmp = Path(d)
         settings = Settings(
             database_url=f"sqlite:///{tmp / 'sync.db'}",
-            secret_key="b",
+            secret_key="bench-secret-for-signing-session-cookies",
             encryption_keys=(Fernet.generate_key().decode(),),
             jobs_mode="inline",
             instance_path=tmp,

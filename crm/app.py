@@ -11,6 +11,7 @@ from flask import Flask, Response, g, request
 from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter, Map
 
+from crm import logs
 from crm.services.count_cache import CountCache
 from inbox.config import Settings
 from inbox.runtime import Runtime, build_runtime, set_runtime
@@ -55,9 +56,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     counts = CountCache()
     counts.watch(runtime.engine)
     app.extensions["unplugged.counts"] = counts
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_format)
 
     from crm import auth, csrf, filters
     from crm.api import views as api_views
@@ -72,6 +71,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from crm.views import triage as triage_views
     from crm.views import webhooks as webhook_views
 
+    logs.init_app(app)
     auth.init_app(app)
     csrf.init_app(app)
     filters.init_app(app)
@@ -102,6 +102,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if settings.secure_cookies:
+            # Served over https (cookies are Secure): browsers must never fall back to http.
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
         if request.headers.get("HX-Request") or response.mimetype == "text/html":
             response.vary.add("HX-Request")
         return response
@@ -123,7 +128,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
+        """Alive: the process answers (a load balancer's liveness probe)."""
         return {"ok": True}
+
+    @app.get("/readyz")
+    def readyz() -> tuple[dict[str, object], int]:
+        """Ready: the database (and Redis in rq mode) answer; 503 while they do not."""
+        from inbox import health
+
+        report = health.check(runtime)
+        return report.to_json(), 200 if report.ok else 503
 
     return app
 

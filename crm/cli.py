@@ -283,6 +283,19 @@ def serve(host: str, port: int | None) -> None:
 
 
 @main.command()
+@click.option("--workers", is_flag=True, help="Also require a live rq worker (rq mode)")
+def health(workers: bool) -> None:
+    """Check the database, Redis and (with --workers) the rq workers; exit 1 if any fails."""
+    from inbox import health as health_svc
+
+    report = health_svc.check(_runtime(), workers=workers)
+    for c in report.checks:
+        click.echo(f"{c.name}: {'ok' if c.ok else 'FAILED'} ({c.detail}, {c.ms:.0f} ms)")
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty")
 def worker(burst: bool) -> None:
     """An rq worker for every queue, with rq's scheduler (production mode)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 DEFAULT_INSTANCE = Path.cwd() / "instance"
+MIN_SECRET_CHARS = 32  # `unplugged keys` prints 64 hex characters
 
 
 class ConfigError(RuntimeError):
@@ -24,6 +25,13 @@ def _bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _log_format(value: str | None) -> str:
+    value = (value or "text").strip().lower()
+    if value not in {"text", "json"}:
+        raise ConfigError(f"UNPLUGGED_LOG_FORMAT must be text or json, not {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,8 @@ class Settings:
     mail_from: str | None = None
     smtp_url: str | None = None
     sync_interval_s: int = 120
+    # "text" (default) or "json": one JSON object per log line, for a log shipper.
+    log_format: str = "text"
     instance_path: Path = field(default=DEFAULT_INSTANCE)
 
     @property
@@ -107,6 +117,7 @@ class Settings:
             mail_from=env.get("UNPLUGGED_MAIL_FROM") or None,
             smtp_url=env.get("UNPLUGGED_SMTP_URL") or None,
             sync_interval_s=int(env.get("UNPLUGGED_SYNC_INTERVAL", "120")),
+            log_format=_log_format(env.get("UNPLUGGED_LOG_FORMAT")),
             instance_path=instance,
         )
 
@@ -116,6 +127,11 @@ class Settings:
         A demo install gets a generated secret and encryption key stored in the
         instance folder, so restarts keep sessions and can still read credentials.
         """
+        if self.secret_key and len(self.secret_key) < MIN_SECRET_CHARS and not self.demo:
+            raise ConfigError(
+                f"UNPLUGGED_SECRET_KEY must be at least {MIN_SECRET_CHARS} characters "
+                "(it signs every session cookie). Generate one with `unplugged keys`."
+            )
         if self.secret_key and self.encryption_keys:
             return self
         if not self.demo:

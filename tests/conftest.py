@@ -41,7 +41,7 @@ def pytest_report_header() -> list[str]:
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     base = Settings(
         database_url=PG_URL or f"sqlite:///{tmp_path / 'test.db'}",
-        secret_key="test-secret",
+        secret_key="test-secret-for-signing-session-cookies",
         encryption_keys=(TEST_KEY,),
         jobs_mode="inline",
         secure_cookies=False,

@@ -112,7 +112,7 @@ def test_rq_runs_jobs_queued_after_commit(rq_runtime: Runtime, tmp_path: Path) -
             **os.environ,
             "DATABASE_URL": rq_runtime.settings.database_url,
             "REDIS_URL": REDIS_URL,
-            "UNPLUGGED_SECRET_KEY": "test",
+            "UNPLUGGED_SECRET_KEY": "test-secret-for-signing-session-cookies",
             "UNPLUGGED_ENCRYPTION_KEYS": rq_runtime.settings.encryption_keys[0],
             "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
         }

@@ -60,7 +60,7 @@ def _worker(rt: Runtime) -> subprocess.Popen[bytes]:
         **os.environ,
         "DATABASE_URL": rt.settings.database_url,
         "REDIS_URL": REDIS_URL or "",
-        "UNPLUGGED_SECRET_KEY": "test",
+        "UNPLUGGED_SECRET_KEY": "test-secret-for-signing-session-cookies",
         "UNPLUGGED_ENCRYPTION_KEYS": rt.settings.encryption_keys[0],
         "PYTHONPATH": str(ROOT),
     }

@@ -84,30 +84,36 @@ def measure(task: str, truth: Sequence[str], predicted: Sequence[str]) -> float:
     return macro_f1(truth, predicted, labels)
 
 
-def naive_baseline(corpus: Corpus, splits: dict[str, Split]) -> dict[str, float]:
-    """The goals table's naive baseline, trained on ``../shared/data`` alone."""
+def naive_predict(
+    corpus: Corpus, task: str, sources: tuple[str, ...], texts: Sequence[str]
+) -> list[str]:
+    """The naive baseline's labels for ``texts``: TF-IDF (words + characters) and logistic
+    regression, trained on the corpus rows of ``sources`` that are not held out."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline, make_union
 
+    rows = [
+        r
+        for r in corpus.rows
+        if not r.holdout and task in r.labels and r.source.split(":")[0] in sources
+    ]
+    model = make_pipeline(
+        make_union(
+            TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2),
+            TfidfVectorizer(sublinear_tf=True, analyzer="char_wb", ngram_range=(2, 5), min_df=2),
+        ),
+        LogisticRegression(max_iter=2000),
+    )
+    model.fit([r.text for r in rows], [r.labels[task] for r in rows])
+    return [LABELS[task][int(k)] for k in model.predict(list(texts))]
+
+
+def naive_baseline(corpus: Corpus, splits: dict[str, Split]) -> dict[str, float]:
+    """The goals table's naive baseline, trained on ``../shared/data`` alone."""
+
     def fit_predict(task: str, sources: tuple[str, ...], split: Split) -> list[str]:
-        rows = [
-            r
-            for r in corpus.rows
-            if not r.holdout and task in r.labels and r.source.split(":")[0] in sources
-        ]
-        model = make_pipeline(
-            make_union(
-                TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2),
-                TfidfVectorizer(
-                    sublinear_tf=True, analyzer="char_wb", ngram_range=(2, 5), min_df=2
-                ),
-            ),
-            LogisticRegression(max_iter=2000),
-        )
-        model.fit([r.text for r in rows], [r.labels[task] for r in rows])
-        names = LABELS[task]
-        return [names[int(k)] for k in model.predict([r.text for r in split.rows])]
+        return naive_predict(corpus, task, sources, [r.text for r in split.rows])
 
     out: dict[str, float] = {}
     spam_pred = {
@@ -214,29 +220,11 @@ def independent_scores(
 def naive_independent(corpus: Corpus, records: Sequence[dict[str, Any]]) -> dict[str, float]:
     """The naive baseline on the independent set: TF-IDF + logistic regression per task,
     trained on the same sources as the model's heads (templates, public sets, voices)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline, make_union
 
     texts = [str(r["text"]) for r in records]
 
     def fit_predict(task: str, sources: tuple[str, ...]) -> list[str]:
-        rows = [
-            r
-            for r in corpus.rows
-            if task in r.labels and r.source.split(":")[0] in sources and not r.holdout
-        ]
-        model = make_pipeline(
-            make_union(
-                TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2),
-                TfidfVectorizer(
-                    sublinear_tf=True, analyzer="char_wb", ngram_range=(2, 5), min_df=2
-                ),
-            ),
-            LogisticRegression(max_iter=2000),
-        )
-        model.fit([r.text for r in rows], [r.labels[task] for r in rows])
-        return [LABELS[task][int(k)] for k in model.predict(texts)]
+        return naive_predict(corpus, task, sources, texts)
 
     intent_pred = fit_predict("intent", ("fan", "voices"))
     spam_pred = fit_predict("spam", ("youtube", "sms", "fan", "voices"))
