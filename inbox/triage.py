@@ -181,13 +181,7 @@ def refresh_conversations(session: Session, conversation_ids: Sequence[int]) -> 
             .order_by(Message.sent_at)
         ):
             latest[m.conversation_id] = m
-        setters = dict(
-            session.execute(
-                select(User.id, User.name).where(
-                    User.id.in_({c.priority_set_by_id for c in convs if c.priority_set_by_id})
-                )
-            ).all()
-        )
+        setters = _names(session, {c.priority_set_by_id for c in convs})
         for conv in convs:
             msg = latest.get(conv.id)
             if msg is None:
@@ -219,6 +213,14 @@ def refresh_conversations(session: Session, conversation_ids: Sequence[int]) -> 
     from inbox import notifications
 
     notifications.notify_urgent(session, list(conversation_ids))
+
+
+def _names(session: Session, user_ids: set[int | None]) -> dict[int, str]:
+    """Teammates' names by id, for "set by ..." reasons (no query when nobody set anything)."""
+    wanted = {i for i in user_ids if i}
+    if not wanted:
+        return {}
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(wanted))).all())
 
 
 def _bio(profile: object) -> str:
@@ -286,13 +288,7 @@ def refresh_fans(session: Session, fan_ids: Sequence[int]) -> None:
         ):
             networks.setdefault(fan_id, []).append(network)
             who.setdefault(fan_id, []).append((network, handle or "", name or "", _bio(profile)))
-        markers = dict(
-            session.execute(
-                select(User.id, User.name).where(
-                    User.id.in_({f.segment_set_by_id for f in fans.values() if f.segment_set_by_id})
-                )
-            ).all()
-        )
+        markers = _names(session, {f.segment_set_by_id for f in fans.values()})
         for fan_id, fan in fans.items():
             count, spam, toxic, mood, industry, conversations = inbound.get(
                 fan_id, (0, 0.0, 0.0, 0.0, 0, 0)

@@ -96,7 +96,8 @@ class FanSegment:
     reasons: list[str]
 
 
-# Words in an address, name or bio that say "works in music", in the six languages.
+# Words in an email address that say "works in music", in the six languages: a
+# trade address (booking@, presse@) or a venue's, label's or outlet's domain.
 _TRADE = re.compile(
     r"\b(?:booking|bookings|booker|promo(?:ter|tion|tions|teur|tora?)?s?|agency|agence|agencia|agentur"
     r"|agenzia|management|mgmt|festival|festivalk?|records|recordings|label|disques|discos|discografica"
@@ -104,6 +105,15 @@ _TRADE = re.compile(
     r"|podcast|journalist\w*|journaliste|periodista|giornalista|redaktion|redaccion|redazione"
     r"|press|presse|prensa|stampa|imprensa|programmation|programacion|programmazione|events?"
     r"|evenements?|eventos?|eventi|konzertbuero|konzerte|concerts|conciertos|concerti|shows|tour(?:ing)?)\b",
+    re.IGNORECASE,
+)
+# In a display name or bio fans use many of those words too ("I live for concerts",
+# "Tour addict"): only the words that name a trade count there.
+_TRADE_NAME = re.compile(
+    r"\b(?:booking|bookings|booker|promoter|promoters|promotions|agency|agence|agencia|agentur"
+    r"|agenzia|management|mgmt|festival|records|recordings|disques|discografica|venue|magazine"
+    r"|radio|podcast|journalist|journaliste|periodista|giornalista|redaktion|redaccion|redazione"
+    r"|programmation|programacion|programmazione|konzertbuero)\b",
     re.IGNORECASE,
 )
 _WEBMAIL = frozenset(
@@ -150,7 +160,7 @@ def industry_evidence(identities: Iterable[tuple[str, str, str, str]]) -> str | 
             if domain not in _WEBMAIL and (_TRADE.search(local) or _TRADE.search(domain)):
                 return f"writes from {domain}"
         for words in (name, bio):
-            match = _TRADE.search(words or "")
+            match = _TRADE_NAME.search(words or "")
             if match:
                 return f"profile says '{match.group(0)}'"
     return None

@@ -94,6 +94,11 @@ def test_a_profile_that_says_festival_or_radio_is_evidence() -> None:
     assert industry_evidence([("bluesky", "jo.bsky.social", "Jo 🌻", "I love cats")]) is None
 
 
+def test_a_fan_who_loves_concerts_is_not_a_contact() -> None:
+    fan = ("instagram", "touraddict", "Tour Addict 🎟️", "I live for concerts, shows and club nights")
+    assert industry_evidence([fan]) is None
+
+
 def test_one_spam_message_or_an_emoji_name_is_not_a_bot() -> None:
     # A grieving fan whose one message the spam head misread.
     one = stats(message_count=1, conversations=1, spam_share=1.0)
