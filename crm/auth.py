@@ -64,6 +64,8 @@ def login_required(role: Role = Role.VIEWER) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
+        # Read by the route matrix test: every route states who may use it.
+        wrapped.required_role = role  # type: ignore[attr-defined]
         return cast(F, wrapped)
 
     return deco
