@@ -9,7 +9,9 @@ The score (0-100) adds up:
    whether the message is more or less pressing than usual for its intent
    ("our headliner cancelled, can you play tomorrow?" vs a booking for next
    year); it learns from priority labels and the team's priority corrections.
-   Up to +/-22 points (:data:`URGENCY_POINTS`): one priority step.
+   Up to +/-22 points (:data:`URGENCY_POINTS`): one priority step. When it
+   says "pressing" (:data:`PRESSING`) the reasons say so, and an urgent
+   message always carries at least one reason.
 3. **A time-critical word** ("tonight", "demain", "dringend") on a business
    message or a question: +10, and it is named in the reasons.
 4. **Who is writing** (:class:`PriorityContext`): industry contacts and
@@ -57,6 +59,15 @@ USUAL_PRIORITY = {
 }
 PRIORITY_ORDER = ("urgent", "high", "normal", "low")
 URGENCY_POINTS = 22.0
+PRESSING = 0.7  # an urgency this high is worth naming among the reasons
+INTENT_NOUNS = {
+    "booking": "booking",
+    "support": "support request",
+    "press": "press request",
+    "collab": "collaboration",
+    "question": "question",
+    "complaint": "complaint",
+}
 TIME_CUE_POINTS = 10.0
 BUSINESS = frozenset({"booking", "support", "press", "collab"})
 THRESHOLDS = (("urgent", 80), ("high", 60), ("normal", 35))
@@ -150,10 +161,15 @@ def score_priority(
     score += URGENCY_POINTS * 2.0 * (classification.urgency - 0.5)
     reasons: list[str] = []
 
+    pressing = f"pressing for a {INTENT_NOUNS.get(intent, 'message')}"
     cue = classification.time_cue
     if cue and (intent in BUSINESS or intent == "question"):
         score += TIME_CUE_POINTS
         reasons.append(f"time-critical: '{cue}'")
+    elif classification.urgency >= PRESSING:
+        # The urgency head lifted it without a clock word: say so, so no urgent
+        # conversation is left without a reason.
+        reasons.append(pressing)
     if intent == "support" and classification.sentiment == "negative":
         score += 4
         reasons.append("upset fan")
@@ -188,4 +204,6 @@ def score_priority(
         reasons.insert(0, "troll")
 
     final = max(0, min(100, round(score)))
+    if priority_for(final) == "urgent" and not reasons:
+        reasons.append(pressing)  # every urgent conversation says why
     return priority_for(final), final, reasons

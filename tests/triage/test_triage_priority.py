@@ -139,3 +139,9 @@ def test_a_time_critical_question_can_still_be_urgent() -> None:
 )
 def test_thresholds(value: int, name: str) -> None:
     assert priority_for(value) == name
+
+
+def test_an_urgent_message_always_says_why(  # the urgency head alone, no clock word, no segment
+) -> None:
+    priority, _, reasons = score_priority(Fake(intent="booking", urgency=1.0))
+    assert priority == "urgent" and reasons == ["pressing for a booking"]
