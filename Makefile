@@ -6,18 +6,18 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 export UNPLUGGED_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: demo test lint typecheck pytest bench eval train clean browser-deps
+.PHONY: demo test lint typecheck pytest bench eval train clean browser-deps lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+$(STAMP): pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install -q -c requirements.lock -e .
 	touch $@
 
-$(TSTAMP): pyproject.toml $(STAMP)
-	$(BIN)/pip install -q -e '.[test]'
+$(TSTAMP): pyproject.toml requirements.lock $(STAMP)
+	$(BIN)/pip install -q -c requirements.lock -e '.[test]'
 	touch $@
 
 ## make demo: install, migrate, load the sandbox, serve on $$PORT (default 5000)
@@ -37,6 +37,8 @@ lint: $(TSTAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	@# bandit's findings go to stdout; its notes on `nosec` in multi-line statements (stderr) are dropped
+	$(BIN)/bandit -q -c pyproject.toml -r crm inbox models triage 2>/dev/null
 
 typecheck: $(TSTAMP)
 	$(BIN)/mypy models triage inbox crm
@@ -59,6 +61,10 @@ eval: $(TSTAMP)
 ## make train: rebuild the shipped model from ../shared/data and triage/data
 train: $(TSTAMP)
 	$(BIN)/python -m triage train
+
+## make lock: re-pin requirements.lock after changing pyproject.toml's dependencies
+lock: $(BIN)/python
+	PY=$(BIN)/python bash .ci/lock
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache *.egg-info

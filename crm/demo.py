@@ -16,7 +16,8 @@ from inbox.runtime import Runtime
 from models import Channel, ChannelHealth, Conversation, Message, Role, User, Workspace
 
 DEMO_EMAIL = "demo@unplugged.local"
-DEMO_PASSWORD = "listen-to-the-fans"  # a local demo on 127.0.0.1 only; printed on purpose
+# the local demo's login, printed on purpose (bandit B105)
+DEMO_PASSWORD = "listen-to-the-fans"  # nosec B105
 DEMO_LIVE_INTERVAL_S = 30
 
 

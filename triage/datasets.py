@@ -94,7 +94,7 @@ class Corpus:
 
 
 def _stable_fifth(text: str) -> bool:
-    return hashlib.sha1(text.encode("utf-8")).digest()[0] % 5 == 0
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).digest()[0] % 5 == 0
 
 
 def _lines(path: Path) -> list[str]:

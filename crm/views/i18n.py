@@ -197,7 +197,8 @@ def highlight(text: str, query: str) -> Markup:
     terms = [_fold(t)[0] for t in search_terms(query or "")]
     terms = [t for t in terms if t]
     if not terms or not text:
-        return Markup(escape(text))
+        # escaped on this line (bandit B704)
+        return Markup(escape(text))  # nosec B704
     folded, origin = _fold(text)
     spans: list[tuple[int, int]] = []
     pos = 0
@@ -230,7 +231,8 @@ def count_label(value: int) -> str:
 
 
 def email_html(value: str | None) -> Markup:
-    return Markup(clean_email_html(value or ""))  # safe: cleaned by nh3 (allow-list)
+    # cleaned by nh3 (allow-list) (bandit B704)
+    return Markup(clean_email_html(value or ""))  # nosec B704
 
 
 def label(mapping: dict[str, Any], value: object) -> str:

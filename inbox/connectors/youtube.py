@@ -109,7 +109,8 @@ SEEN_LIMIT = 5_000
 VIDEO_CACHE_LIMIT = 500
 SENT_LIMIT = 200
 MAX_REPLY_PAGES = 20  # per thread and call: 2,000 replies
-DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"
+# an endpoint URL (bandit B105)
+DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"  # nosec B105
 DEFAULT_RETRY_AFTER = 60.0
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 

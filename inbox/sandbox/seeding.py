@@ -34,7 +34,8 @@ def rng_for(*parts: object) -> random.Random:
     digest = hashlib.blake2b(
         _SEP.join(str(part).encode("utf-8") for part in parts), digest_size=16
     ).digest()
-    return random.Random(int.from_bytes(digest, "big"))
+    # seeded fake traffic, not secrets (bandit B311)
+    return random.Random(int.from_bytes(digest, "big"))  # nosec B311
 
 
 def fraction(*parts: object) -> float:
