@@ -6,6 +6,7 @@ imports happen inside each command, so ``unplugged classify`` starts fast.
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -275,11 +276,20 @@ def serve(host: str, port: int | None) -> None:
     settle_for_serving()
     ticker = scheduler.start_background(rt)
     port = port or rt.settings.port
+    # SIGTERM (a service manager, `kill`) stops like Ctrl+C: the server stops taking
+    # requests, the clock stops, the in-process worker finishes the jobs in hand.
+    signal.signal(signal.SIGTERM, _interrupt)
     click.echo(f"Unplugged is running at http://{host}:{port}/ (Ctrl+C to stop)")
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         ticker.stop()
+        rt.close()
+        click.echo("Unplugged stopped: the jobs in hand finished, connections closed.")
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @main.command()
