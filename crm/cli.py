@@ -292,6 +292,37 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_cmd(file: Path) -> None:
+    """Write a consistent copy of the database to FILE, while the app keeps running."""
+    from inbox import backup as backup_svc
+    from inbox.config import Settings
+
+    try:
+        info = backup_svc.backup(Settings.from_env().database_url, file)
+    except backup_svc.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backed up the {info.kind} database to {info.path} ({info.size:,} bytes)")
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the current data without asking")
+def restore_cmd(file: Path, yes: bool) -> None:
+    """Replace the database's content with the backup in FILE (stop the app first)."""
+    from inbox import backup as backup_svc
+    from inbox.config import Settings
+
+    if not yes:
+        click.confirm(f"Replace everything in the database with {file}?", abort=True)
+    try:
+        info = backup_svc.restore(Settings.from_env().database_url, file)
+    except backup_svc.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored the {info.kind} database from {info.path}")
+
+
 @main.command()
 @click.option("--workers", is_flag=True, help="Also require a live rq worker (rq mode)")
 def health(workers: bool) -> None:
