@@ -277,6 +277,8 @@ def _plain_quotes(norm: str) -> str:
 def _two_cue_scam(norm: str) -> bool:
     """A lure and an ask together. Each cue is looked for once, and the ask only
     when there is a lure: most messages have neither, and this runs on all of them."""
+    if _ANY_LURE.search(norm) is None:
+        return False
     credentials = _CREDENTIALS.search(norm) is not None
     small_fee = _SMALL_FEE.search(norm) is not None
     prize = _PRIZE.search(norm) is not None
@@ -297,9 +299,22 @@ def _two_cue_scam(norm: str) -> bool:
     )
 
 
+# One pass that says "some rule might match": nearly every message has none, and one
+# scan of the text costs less than seven.
+_ANY_SAFETY = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in SAFETY_RULES))
+_ANY_LURE = re.compile(
+    "|".join(
+        f"(?:{p.pattern})"
+        for p in (_CREDENTIALS, _SMALL_FEE, _PRIZE, _PLATFORM_LURE, _ACCOUNT_THREAT, _PERMIT)
+    )
+)
+
+
 def safety_category(norm: str) -> str | None:
     """The first safety category whose rule matches the normalised text, if any."""
     norm = _plain_quotes(norm)
+    if _ANY_SAFETY.search(norm) is None:
+        return None
     for category, pattern in SAFETY_RULES:
         if pattern.search(norm):
             if category == "crowd danger" and _NEARLY.search(norm) and not _other_crowd(norm):
