@@ -33,6 +33,7 @@ from models import (
 from triage.artifact import ArtifactError
 from triage.classifier import Classification, MessageInput, Model, load_model
 from triage.priority import PriorityContext, score_priority
+from triage.reasons import set_by
 
 log = logging.getLogger(__name__)
 INDUSTRY_INTENTS = {"booking", "press", "collab"}
@@ -189,9 +190,7 @@ def refresh_conversations(session: Session, conversation_ids: Sequence[int]) -> 
             if conv.priority_set_by_id and conv.priority_set_at:
                 if msg.created_at <= conv.priority_set_at:
                     # A teammate's priority stands until the fan writes again.
-                    conv.priority_reasons = [
-                        f"set by {setters.get(conv.priority_set_by_id) or 'a teammate'}"
-                    ]
+                    conv.priority_reasons = [set_by(setters.get(conv.priority_set_by_id))]
                     continue
                 conv.priority_set_by_id = conv.priority_set_at = None
             fan = fans.get(conv.fan_id) if conv.fan_id else None

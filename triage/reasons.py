@@ -90,6 +90,11 @@ INTENT_WORDS = {
 }
 
 
+def set_by(name: str | None) -> str:
+    """The reason a teammate's own choice (a priority, a segment) carries."""
+    return f"set by {name}" if name else "set by a teammate"
+
+
 def time_cue(norm: str) -> str | None:
     """The first time-critical word ("tonight", "demain", "dringend"), if any."""
     match = _TIME_CUE.search(norm)

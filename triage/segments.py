@@ -48,6 +48,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from triage.reasons import set_by
+
 BOT_SPAM_SHARE = 0.5
 BOT_MIN_SPAM = 2
 INDUSTRY_MIN_MESSAGES = 2
@@ -208,7 +210,7 @@ def segment_fan(stats: FanStats, now: datetime | None = None) -> FanSegment:
     networks = len(set(stats.networks))
 
     if stats.marked:
-        by = f"set by {stats.marked_by}" if stats.marked_by else "set by the team"
+        by = set_by(stats.marked_by)
         return FanSegment(stats.marked, engagement, [by])
     spam_count = round(stats.spam_share * count)
     if spam_count >= BOT_MIN_SPAM and stats.spam_share >= BOT_SPAM_SHARE:

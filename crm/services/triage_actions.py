@@ -34,15 +34,15 @@ from models import (
     conversation_labels,
     utcnow,
 )
-from triage.reasons import INTENT_WORDS
+from triage.reasons import INTENT_WORDS, set_by
 
 # Where a corrected priority sorts: the middle of the band the classifier uses for it.
 PRIORITY_SCORES = {Priority.URGENT: 95, Priority.HIGH: 75, Priority.NORMAL: 50, Priority.LOW: 20}
 
 
-def _name(session: Session, user_id: int) -> str:
+def _set_by(session: Session, user_id: int) -> str:
     user = session.get(User, user_id)
-    return user.name if user is not None and user.name else "a teammate"
+    return set_by(user.name if user is not None else None)
 
 
 class ActionError(UserError):
@@ -113,9 +113,7 @@ def assign(session: Session, conv: Conversation, actor_id: int, assignee_id: int
             actor_id=actor_id,
             text=conv.last_message_preview,
         )
-    refresh_reasons(session, conv)
-    if assignee_id is not None:
-        notifications.notify_urgent(session, [conv.id])
+    refresh_reasons(session, conv)  # which also tells the new assignee if it is urgent
 
 
 def add_label(session: Session, conv: Conversation, user_id: int, name: str) -> Label:
@@ -216,7 +214,7 @@ def correct_priority(
     conv.priority = priority
     conv.priority_score = PRIORITY_SCORES[priority]
     conv.priority_set_by_id, conv.priority_set_at = user_id, utcnow()
-    conv.priority_reasons = [f"set by {_name(session, user_id)}"]
+    conv.priority_reasons = [_set_by(session, user_id)]
     session.flush()
     if priority == Priority.URGENT:
         notifications.notify_urgent(session, [conv.id])
@@ -239,7 +237,7 @@ def correct_segment(session: Session, conv: Conversation, user_id: int, segment:
     was = fan.segment
     fan.segment = chosen
     fan.segment_set_by_id, fan.segment_set_at = user_id, utcnow()
-    fan.segment_reasons = [f"set by {_name(session, user_id)}"]
+    fan.segment_reasons = [_set_by(session, user_id)]
     session.add(
         AuditEvent(
             workspace_id=conv.workspace_id,
