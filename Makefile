@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 export UNPLUGGED_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: demo test lint typecheck pytest bench eval train clean browser-deps lock
+.PHONY: demo test lint typecheck pytest bench loadtest eval train clean browser-deps lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,19 @@ pytest: $(TSTAMP)
 ## make bench: throughput figures, one per line as `name: value unit`
 bench: $(TSTAMP)
 	$(BIN)/python -m bench
+
+## make loadtest: 50 agents and 50 webhooks/s for 60 s against gunicorn + PostgreSQL + Redis
+loadtest: $(TSTAMP)
+	$(BIN)/python -m bench.loadtest
+
+## make bench-pg: the page and import figures of issue 19 against PostgreSQL at
+## $$UNPLUGGED_BENCH_PG_URL (its schema is replaced; the million data set is built once)
+.PHONY: bench-pg
+bench-pg: $(TSTAMP)
+	UNPLUGGED_BENCH_PG_URL=$${UNPLUGGED_BENCH_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
+	  $(BIN)/python -m bench.http_bench
+	UNPLUGGED_BENCH_PG_URL=$${UNPLUGGED_BENCH_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
+	  $(BIN)/python -m bench.import_bench
 
 ## make eval: the classifier's figures on held-out data
 eval: $(TSTAMP)

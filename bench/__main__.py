@@ -16,6 +16,9 @@ BENCHMARKS = (
     "bench.webhook_bench",
     "bench.classify_bench",
     "bench.inbox_bench",
+    "bench.http_bench",
+    "bench.review_bench",
+    "bench.fans_bench",
 )
 
 

@@ -17,6 +17,7 @@ writing), then indexed for search the way the catch-up job does it.
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import re
 import sqlite3
@@ -40,7 +41,11 @@ from models import Role
 from models import search as search_ddl
 from models.search import catch_up
 
-MESSAGES = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+MESSAGES = (
+    int(sys.argv[1])
+    if len(sys.argv) > 1
+    else int(os.environ.get("UNPLUGGED_BENCH_MESSAGES", "1000000"))
+)
 CONVERSATIONS = MESSAGES // 10
 FANS = MESSAGES // 5
 REPEAT = 30

@@ -7,8 +7,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
 from crm import logs
@@ -60,16 +62,28 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     from crm import auth, csrf, filters
     from crm.api import views as api_views
+    from crm.views import composer as composer_views
+    from crm.views import fans as fan_views
     from crm.views import i18n
     from crm.views import inbox as inbox_views
     from crm.views import live as live_views
     from crm.views import notifications as notification_views
     from crm.views import oauth as oauth_views
+    from crm.views import posting as posting_views
     from crm.views import preferences as preference_views
+    from crm.views import review as review_views
     from crm.views import saved_views as saved_view_views
     from crm.views import settings as settings_views
+    from crm.views import team as team_views
     from crm.views import triage as triage_views
     from crm.views import webhooks as webhook_views
+
+    @app.before_request
+    def _posting_upload_allowance() -> None:
+        """The Posting form carries up to 4 images: its own request cap, set before any
+        hook (CSRF) reads the form; every other route keeps MAX_CONTENT_LENGTH."""
+        if request.endpoint == "posting.create":
+            request.max_content_length = posting_views.MAX_REQUEST_BYTES
 
     logs.init_app(app)
     auth.init_app(app)
@@ -87,6 +101,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(settings_views.bp)
     app.register_blueprint(oauth_views.bp)
     app.register_blueprint(api_views.bp)
+    app.register_blueprint(review_views.bp)
+    app.register_blueprint(fan_views.bp)
+    app.register_blueprint(composer_views.bp)
+    app.register_blueprint(team_views.bp)
+    app.register_blueprint(posting_views.bp)
 
     @app.teardown_appcontext
     def _close_session(exc: BaseException | None) -> None:
@@ -111,6 +130,25 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             response.vary.add("HX-Request")
         return response
 
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> ResponseReturnValue:
+        """An HTTP error on a page, in the reader's language (Werkzeug's own page is
+        English); the API and webhooks keep their own answers, headers (Allow,
+        Retry-After) are kept."""
+        if exc.code is None or exc.response is not None:
+            return exc
+        if request.path.startswith(("/api/", "/webhooks/", "/static/")):
+            return exc
+        from crm.views.errors import http_error_words
+
+        title, text = http_error_words(exc.code)
+        if exc.description and exc.description != type(exc).description:
+            text = exc.description  # the view's own words (already in the reader's language)
+        response = exc.get_response()
+        response.set_data(render_template("error.html", title=title, text=text))
+        response.mimetype = "text/html"
+        return response
+
     @app.errorhandler(OverflowError)
     @app.errorhandler(RecursionError)
     @app.errorhandler(UnicodeEncodeError)
@@ -125,6 +163,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if request.path.startswith("/api/"):
             return {"error": message}, 400
         return message, 400
+
+    @app.get("/favicon.ico")
+    def favicon() -> ResponseReturnValue:
+        """Browsers ask for /favicon.ico where a page names no icon (an HTMX fragment opened
+        on its own, a JSON answer): send them to the app's icon instead of a 404."""
+        return redirect(url_for("static", filename="favicon.svg"), 301)
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from crm.app import db, runtime
 from crm.services import accounts
+from crm.services.count_cache import writing_as
 from crm.services.login_throttle import LoginThrottle
 from crm.services.messages import N_
 from inbox.config import Settings
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _load_user() -> None:
         g.user = g.user_session = g.workspace = g.membership = None
+        writing_as()
         token = session.get("sid")
         if not token:
             return
@@ -42,8 +44,13 @@ def init_app(app: Flask) -> None:
             return
         g.user_session, g.user = signed_in.session, signed_in.user
         g.membership, g.workspace = signed_in.membership, signed_in.workspace
+        writing_as(g.workspace.id, g.user.id)  # their writes drop their own sidebar counts
         if signed_in.touched:
             db().commit()  # last_seen_at
+
+    @app.teardown_request
+    def _forget_writer(_exc: BaseException | None) -> None:
+        writing_as()
 
 
 def login_required(role: Role = Role.VIEWER) -> Callable[[F], F]:

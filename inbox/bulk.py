@@ -3,10 +3,9 @@
 The pipeline inserts thousands of rows per batch. PostgreSQL returns ids from
 a batched ``INSERT ... RETURNING`` cheaply. On SQLite SQLAlchemy would fall
 back to one statement per row to keep RETURNING in order, so there we number
-the rows ourselves from ``max(id)`` and hand the driver plain tuples: SQLite
-has one writer at a time, and in WAL mode a transaction whose snapshot went
-stale cannot write (it gets SQLITE_BUSY and is retried), so two writers never
-hand out the same ids. Values still go through each column type's own bind
+the rows ourselves from ``max(id)`` and hand the driver plain tuples, after
+taking SQLite's write lock (:func:`models.db.take_write_lock`): SQLite has one
+writer at a time, so two writers never hand out the same ids. Values still go through each column type's own bind
 processor, so what is stored is exactly what the ORM would store.
 """
 
@@ -23,6 +22,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from models.base import UTCDateTime
+from models.db import take_write_lock
 
 _Processor = Callable[[Any], Any] | None  # a column type's bind processor
 _cache: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[_Processor]]] = {}
@@ -152,6 +152,7 @@ def insert_columns(
         lists = [[v.value] * count if isinstance(v, Same) else v for v in columns.values()]
         rows = [dict(zip(columns, values, strict=True)) for values in zip(*lists, strict=True)]
         return insert_rows(session, table, rows)
+    take_write_lock(session)  # max(id) must be read by the only writer
     start = int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
     ids = list(range(start, start + count))
     names: list[str] = ["id"]

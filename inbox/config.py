@@ -13,8 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-DEFAULT_INSTANCE = Path.cwd() / "instance"
 MIN_SECRET_CHARS = 32  # `unplugged keys` prints 64 hex characters
+
+
+def default_instance() -> Path:
+    """``./instance`` of the directory the process starts in (asked at start-up, not import)."""
+    return Path.cwd() / "instance"
 
 
 class ConfigError(RuntimeError):
@@ -66,9 +70,13 @@ class Settings:
     mail_from: str | None = None
     smtp_url: str | None = None
     sync_interval_s: int = 120
+    # Let connections reach loopback addresses (a local test server standing in for a
+    # network), plain http to them included; everything else must be public and
+    # encrypted (inbox/netguard.py). On in the demo unless UNPLUGGED_ALLOW_LOOPBACK=0.
+    allow_loopback: bool = False
     # "text" (default) or "json": one JSON object per log line, for a log shipper.
     log_format: str = "text"
-    instance_path: Path = field(default=DEFAULT_INSTANCE)
+    instance_path: Path = field(default_factory=default_instance)
 
     @property
     def is_sqlite(self) -> bool:
@@ -78,7 +86,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from environment variables (see .env.example)."""
         env = os.environ if env is None else env
-        instance = Path(env.get("UNPLUGGED_INSTANCE_PATH", str(DEFAULT_INSTANCE)))
+        instance = Path(env.get("UNPLUGGED_INSTANCE_PATH") or default_instance())
         demo = _bool(env.get("UNPLUGGED_DEMO"))
         database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'unplugged.db'}"
         if database_url.startswith("postgres://"):  # Heroku-style URLs
@@ -117,6 +125,7 @@ class Settings:
             mail_from=env.get("UNPLUGGED_MAIL_FROM") or None,
             smtp_url=env.get("UNPLUGGED_SMTP_URL") or None,
             sync_interval_s=int(env.get("UNPLUGGED_SYNC_INTERVAL", "120")),
+            allow_loopback=_bool(env.get("UNPLUGGED_ALLOW_LOOPBACK"), default=demo),
             log_format=_log_format(env.get("UNPLUGGED_LOG_FORMAT")),
             instance_path=instance,
         )

@@ -17,16 +17,29 @@ Lines are read in batches; each batch is one transaction, so an import that is
 killed leaves whole batches or nothing, and running it again finishes the job
 (messages already stored are recognised by channel and external id). A bad line
 is reported with its number and reason and the good lines go in.
+
+With ``classify`` (what ``unplugged import`` does), the batches go through a
+pipeline: while one batch is stored, the next ones are read by the classifier
+(its fast reading) in a pool of processes, so the two overlap on a machine's
+cores; each batch is stored with its verdicts. The fans' segments and the
+conversations' priorities are then computed once for the whole import, not once
+per batch (a fan who wrote in forty batches is read once); the search index
+catches up after each batch, while the classifier reads the next ones. The full
+reading (the sentence encoder, about a hundred messages a second) is left to the
+workers (:func:`inbox.jobs.refine_messages`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import msgspec
 from sqlalchemy import Connection, select
@@ -35,9 +48,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from inbox.bulk import EncodedMapping
 from inbox.connectors.base import KINDS, Author, IncomingItem
 from inbox.normalise import MAX_TEXT
-from inbox.pipeline import ChannelRef, IngestReport, ingest
+from inbox.pipeline import ChannelRef, IngestReport, chunks, ingest
 from models import Channel, ChannelHealth
 from models.channel import NETWORKS
+
+if TYPE_CHECKING:  # the classifier is loaded by the pool's processes, not on import
+    from triage.classifier import Classification
 
 BATCH = 10_000
 CHECKPOINT_EVERY = 25  # batches between WAL checkpoints on SQLite (see import_lines)
@@ -57,6 +73,10 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
     notes: list[tuple[int, str]] = field(default_factory=list)  # stored, with a remark
     channels_created: list[str] = field(default_factory=list)
+    # With ``classify``: what the import touched, refreshed once at the end.
+    message_ids: list[int] = field(default_factory=list)
+    fan_ids: set[int] = field(default_factory=set)
+    conversation_ids: set[int] = field(default_factory=set)
 
     def add(self, r: IngestReport) -> None:
         self.created += r.created
@@ -281,14 +301,99 @@ def _channel(
     return ChannelRef.of(ch)
 
 
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which model the pool's processes load: the shipped one, or a workspace's own
+    (its file and the key it must be signed with)."""
+
+    path: str | None = None
+    key: bytes | None = None
+
+
+def workspace_model(
+    maker: sessionmaker[Session], instance_path: Any, secret: str, ws: int
+) -> ModelSpec:
+    """The workspace's active model, as :func:`inbox.triage.model_for` picks it."""
+    from inbox import learning
+
+    with maker() as session:
+        version = learning.active_version(session, ws)
+    if version is None:
+        return ModelSpec()
+    return ModelSpec(str(instance_path / version.path), learning.model_key(secret))
+
+
+def _classify_inputs(spec: ModelSpec, inputs: list[tuple[str, str, str | None]]) -> list[Any]:
+    """In a pool process: the fast reading of ``(text, author, lang)`` inputs."""
+    from pathlib import Path
+
+    from triage.artifact import ArtifactError
+    from triage.classifier import MessageInput, load_model
+
+    try:
+        model = load_model(Path(spec.path), key=spec.key) if spec.path else load_model()
+    except ArtifactError:  # refused (altered, or signed elsewhere): the shipped model
+        model = load_model()
+    return list(
+        model.classify(
+            [MessageInput(text=t, author=a, lang=lang) for t, a, lang in inputs], fast=True
+        )
+    )
+
+
+@dataclass
+class _Parsed:
+    """A batch read and checked, waiting for its verdicts."""
+
+    lines: int
+    groups: dict[tuple[str, str], list[IncomingItem]]
+    line_of: dict[str, int]
+    errors: list[tuple[int, str]]
+    notes: list[tuple[int, str]]
+
+    def items(self) -> list[IncomingItem]:
+        return [i for items in self.groups.values() for i in items]
+
+
+def _parse(batch: list[tuple[int, str | LineError]]) -> _Parsed:
+    parsed = _Parsed(len(batch), {}, {}, [], [])
+    for number, line in batch:
+        try:
+            if isinstance(line, LineError):
+                raise line
+            network, handle, item = parse_line(line)
+        except LineError as exc:
+            parsed.errors.append((number, str(exc)))
+            continue
+        if len(item.text) > MAX_TEXT:
+            parsed.notes.append((number, f"text cut to {MAX_TEXT:,} characters"))
+        parsed.groups.setdefault((network, handle), []).append(item)
+        parsed.line_of[item.external_id] = number
+    return parsed
+
+
+def _pool_size() -> int:
+    """One classifying process per core: the store needs a third of a core beside them."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def import_lines(
     maker: sessionmaker[Session],
     workspace_id: int,
     lines: Iterable[str | bytes],
     *,
     batch_size: int = BATCH,
+    classify: ModelSpec | None = None,
+    progress: Callable[[ImportReport, str], None] | None = None,
 ) -> ImportReport:
     """Import ``lines``, one transaction per batch, on one connection.
+
+    ``classify``: read every message with that model's fast reading in a pool of
+    processes while the batches before it are stored, then compute segments and
+    priorities once and catch the search index up (see the module's docstring).
+    Without it, each batch queues its classification as jobs, as before.
+    ``progress`` is called after each batch and each closing step with the report so
+    far and what is happening ("storing", "search index", "segments and priorities").
 
     On SQLite, copying the write-ahead log back into the database (a checkpoint)
     normally follows any commit that leaves the log over 1,000 pages: after every
@@ -298,45 +403,232 @@ def import_lines(
     report = ImportReport()
     channels: dict[tuple[str, str], ChannelRef] = {}
     engine = maker.kw["bind"]
+    batches = (_parse(b) for b in _batches(lines, batch_size))
     with engine.connect() as conn, _checkpoints_deferred(conn) as checkpoint:
-        for number, batch in enumerate(_batches(lines, batch_size), start=1):
-            _import_batch(maker, conn, workspace_id, batch, channels, report)
-            if number % CHECKPOINT_EVERY == 0:
-                checkpoint()
+        if classify is None:
+            for number, parsed in enumerate(batches, start=1):
+                _store(maker, conn, workspace_id, parsed, None, channels, report, defer_jobs=True)
+                if number % CHECKPOINT_EVERY == 0:
+                    checkpoint()
+                if progress:
+                    progress(report, "storing")
+            return report
+        with ProcessPoolExecutor(max_workers=_pool_size()) as pool:
+            ahead: deque[tuple[_Parsed, Future[list[Any]]]] = deque()
+
+            def submit(parsed: _Parsed) -> None:
+                inputs = [
+                    (i.text, i.author.name or i.author.handle, i.lang) for i in parsed.items()
+                ]
+                ahead.append((parsed, pool.submit(_classify_inputs, classify, inputs)))
+
+            number = 0
+            for parsed in batches:
+                submit(parsed)
+                if len(ahead) <= _pool_size():  # keep every process busy while storing
+                    continue
+                number += 1
+                done, future = ahead.popleft()
+                _store(maker, conn, workspace_id, done, future.result(), channels, report)
+                if number % CHECKPOINT_EVERY == 0:
+                    checkpoint()
+                if progress:
+                    progress(report, "storing")
+            while ahead:
+                done, future = ahead.popleft()
+                _store(maker, conn, workspace_id, done, future.result(), channels, report)
+                if progress:
+                    progress(report, "storing")
+    _after_import(maker, report, progress)
     return report
 
 
-def _import_batch(
+def _store(
     maker: sessionmaker[Session],
     conn: Connection,
     workspace_id: int,
-    batch: list[tuple[int, str | LineError]],
+    parsed: _Parsed,
+    verdicts: Sequence[Classification] | None,
     channels: dict[tuple[str, str], ChannelRef],
     report: ImportReport,
+    *,
+    defer_jobs: bool = False,
 ) -> None:
-    report.lines += len(batch)
-    groups: dict[tuple[str, str], list[IncomingItem]] = {}
-    line_of: dict[str, int] = {}
-    for number, line in batch:
-        try:
-            if isinstance(line, LineError):
-                raise line
-            network, handle, item = parse_line(line)
-        except LineError as exc:
-            report.errors.append((number, str(exc)))
-            continue
-        if len(item.text) > MAX_TEXT:
-            report.notes.append((number, f"text cut to {MAX_TEXT:,} characters"))
-        groups.setdefault((network, handle), []).append(item)
-        line_of[item.external_id] = number
+    report.lines += parsed.lines
+    report.errors += parsed.errors
+    report.notes += parsed.notes
+    # By external id: the pipeline hands back its own copy of an item it cleaned.
+    verdict_of: dict[str, Classification] = {}
+    if verdicts is not None:
+        verdict_of = {
+            i.external_id.strip(): v for i, v in zip(parsed.items(), verdicts, strict=True)
+        }
+
+    def read(items: Sequence[IncomingItem]) -> list[Classification]:
+        return [verdict_of[i.external_id] for i in items]
+
     with maker(bind=conn) as session, session.begin():
-        for key, items in groups.items():
+        for key, items in parsed.groups.items():
             if key not in channels:
                 channels[key] = _channel(session, workspace_id, *key, report=report)
-            result = ingest(session, channels[key], items)
+            result = ingest(
+                session,
+                channels[key],
+                items,
+                read if verdicts is not None else None,
+                defer_jobs=defer_jobs,
+            )
             report.add(result)
+            if verdicts is not None:
+                report.message_ids += result.message_ids
+                report.fan_ids |= result.fan_ids
+                report.conversation_ids |= result.conversation_ids
             for ext, reason in result.skipped:
-                report.errors.append((line_of.get(ext, 0), reason))
+                report.errors.append((parsed.line_of.get(ext, 0), reason))
+        if verdicts is not None:
+            # The search index now, in the time this process would spend waiting for the
+            # classifier's next batch, rather than all at the end.
+            from models.search import catch_up
+
+            catch_up(session.connection())
+
+
+REFRESH_CHUNK = 5000
+
+
+def _after_import(
+    maker: sessionmaker[Session],
+    report: ImportReport,
+    progress: Callable[[ImportReport, str], None] | None,
+) -> None:
+    """Once per import: the search index, then fans' segments, then priorities (which
+    read the segments), each in transactions of a few thousand rows."""
+    from inbox import triage
+    from models.search import catch_up
+
+    if progress:
+        progress(report, "search index")
+    with maker() as session, session.begin():
+        catch_up(session.connection())  # what the last batches left, if anything
+    fans = sorted(report.fan_ids)
+    conversations = sorted(report.conversation_ids)
+    for part in chunks(fans, REFRESH_CHUNK):
+        with maker() as session, session.begin():
+            triage.refresh_fans(session, part)
+        if progress:
+            progress(report, "segments and priorities")
+    for part in chunks(conversations, REFRESH_CHUNK):
+        with maker() as session, session.begin():
+            refresh_priorities(session, part)
+        if progress:
+            progress(report, "segments and priorities")
+
+
+def refresh_priorities(session: Session, conversation_ids: Sequence[int]) -> None:
+    """:func:`inbox.triage.refresh_conversations` for the many conversations of an import,
+    reading and writing columns rather than whole rows (the thread's latest classified
+    fan message scored with the same :func:`triage.priority.score_priority`, beside the
+    fan's segment). A conversation whose priority a teammate set goes through
+    ``refresh_conversations`` itself, which knows when that choice stands."""
+    from sqlalchemy import bindparam, update
+
+    from inbox import notifications, triage
+    from models import Base, Conversation, Direction, Fan, Message, Priority, Segment, utcnow
+    from triage.priority import PriorityContext, score_priority
+
+    now = utcnow()
+    c, m = Conversation, Message
+    convs = session.execute(
+        select(c.id, c.fan_id, c.waiting_for_us, c.last_inbound_at, c.priority_set_by_id).where(
+            c.id.in_(conversation_ids)
+        )
+    ).all()
+    by_team = [row.id for row in convs if row.priority_set_by_id]
+    latest = {
+        row.conversation_id: row
+        for row in session.execute(
+            select(
+                m.conversation_id,
+                m.spam,
+                m.toxic,
+                m.intent,
+                m.intent_score,
+                m.sentiment,
+                m.urgency,
+                m.time_cue,
+                m.safety,
+            )
+            .where(
+                m.conversation_id.in_(conversation_ids),
+                m.direction == Direction.INBOUND,
+                m.classified_at.is_not(None),
+                m.deleted_at.is_(None),
+            )
+            .order_by(m.sent_at)
+        )
+    }
+    segments = dict(
+        session.execute(
+            select(Fan.id, Fan.segment).where(Fan.id.in_({r.fan_id for r in convs if r.fan_id}))
+        ).all()
+    )
+    changes = []
+    for row in convs:
+        msg = latest.get(row.id)
+        if msg is None or row.priority_set_by_id:
+            continue
+        verdict = triage.StoredVerdict(
+            spam=bool(msg.spam),
+            toxic=bool(msg.toxic),
+            intent=msg.intent or "other",
+            intent_score=float(msg.intent_score or 0.0),
+            sentiment=msg.sentiment or "neutral",
+            urgency=0.5 if msg.urgency is None else float(msg.urgency),
+            time_cue=msg.time_cue,
+            safety=msg.safety,
+        )
+        segment = segments.get(row.fan_id) if row.fan_id else None
+        waiting = (
+            max(0.0, (now - row.last_inbound_at).total_seconds() / 3600)
+            if row.waiting_for_us and row.last_inbound_at is not None
+            else 0.0
+        )
+        priority, score, reasons = score_priority(
+            verdict,
+            PriorityContext(
+                segment=segment.value if segment else None,
+                waiting_hours=waiting,
+                unanswered_question=row.waiting_for_us and verdict.intent == "question",
+                industry=segment == Segment.INDUSTRY,
+            ),
+        )
+        changes.append(
+            {
+                "cid": row.id,
+                "p_priority": Priority(priority),
+                "p_score": score,
+                "p_reasons": reasons,
+                "p_intent": verdict.intent,
+                "p_spam": verdict.spam,
+            }
+        )
+    if changes:
+        table = Base.metadata.tables["conversations"]
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("cid"))
+            .values(
+                priority=bindparam("p_priority"),
+                priority_score=bindparam("p_score"),
+                priority_reasons=bindparam("p_reasons"),
+                intent=bindparam("p_intent"),
+                is_spam=bindparam("p_spam"),
+            ),
+            changes,
+        )
+    if by_team:
+        triage.refresh_conversations(session, by_team)
+    notifications.notify_urgent(session, [ch["cid"] for ch in changes])
 
 
 @contextmanager

@@ -40,15 +40,34 @@ def send_reply(reply_id: int) -> str:
 
 
 def classify_messages(message_ids: Sequence[int]) -> int:
-    """Classify stored messages (bulk imports), then re-prioritise their conversations."""
+    """Classify stored messages (bulk imports) with the fast reading, re-prioritise their
+    conversations, then queue the full reading behind the other classification work."""
+    return _classify_and_refresh(message_ids, fast=True)
+
+
+def refine_messages(message_ids: Sequence[int]) -> int:
+    """Give messages that only had the fast reading the full one (the sentence encoder),
+    then re-prioritise their fans and conversations. Safe to run twice: a message
+    already read in full is not read again."""
+    return _classify_and_refresh(message_ids, refine=True)
+
+
+def _classify_and_refresh(
+    message_ids: Sequence[int], *, fast: bool = False, refine: bool = False
+) -> int:
+    """One reading of the messages, then their fans' segments and conversations' priorities;
+    after a fast reading, the full one is queued (it runs once the session commits)."""
     from sqlalchemy import select
 
     from inbox import triage
+    from inbox.queue import defer
     from models import Conversation
 
     rt = get_runtime()
     with rt.session() as s:
-        touched = triage.classify_messages(s, message_ids)
+        touched = triage.classify_messages(s, message_ids, fast=fast, refine=refine)
+        if fast:
+            defer(s, refine_messages, list(message_ids), queue="classify")
         fans = s.scalars(
             select(Conversation.fan_id).where(
                 Conversation.id.in_(sorted(touched)), Conversation.fan_id.is_not(None)
@@ -75,6 +94,13 @@ def process_webhook(event_id: int) -> int:
     return webhooks.process(get_runtime(), event_id, classifier_for=triage.for_workspace).created
 
 
+def drain_webhooks() -> int:
+    """Turn the webhook deliveries waiting for their first try into messages, in batches."""
+    from inbox import triage, webhooks
+
+    return webhooks.drain(get_runtime(), classifier_for=triage.for_workspace).created
+
+
 def index_search() -> int:
     """Add what was stored since the last run to the full-text index (SQLite)."""
     from models.search import catch_up
@@ -87,4 +113,17 @@ def retrain_workspace(workspace_id: int) -> str:
     """Train the workspace's next model from the shipped data and its corrections."""
     from inbox import learning
 
-    return learning.retrain(get_runtime(), workspace_id).version
+    rt = get_runtime()
+    try:
+        return learning.retrain(rt, workspace_id).version
+    except Exception as exc:
+        learning.record_retrain_failure(rt, workspace_id, exc)  # the page says it ended
+        raise
+
+
+def send_digests() -> int:
+    """Send the weekly digests that are due (each workspace's once a week); returns how
+    many addresses were written to."""
+    from inbox import digest
+
+    return len(digest.send_due(get_runtime()))

@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +118,173 @@ def training_corrections(session: Session, workspace_id: int) -> list[dict[str, 
     return list(by_message.values())
 
 
+def corrections_to_learn(session: Session, workspace_id: int) -> int:
+    """How many corrections the next retraining learns from: the figure it will record.
+
+    Not the number of correction rows: a message corrected twice counts once (the
+    latest word wins) and a record the trainer cannot read is left out, exactly as
+    :func:`retrain` does, so the page and the new version say the same number (issue 18).
+    """
+    from triage.datasets import corrections_rows
+
+    fixes, _rejected = corrections_rows(training_corrections(session, workspace_id), 1.0)
+    return len(fixes)
+
+
+RETRAIN_REQUESTED = "model.retrain_requested"
+RETRAIN_FAILED = "model.retrain_failed"
+RETRAIN_STEP = "model.retrain_step"
+#: The stages a retraining goes through, in order (the page words each one).
+RETRAIN_STEPS = ("read", "features", "head", "check", "save")
+RETRAIN_SHOWN_FOR = timedelta(minutes=30)
+
+
+def request_retrain(session: Session, workspace_id: int, user_id: int | None) -> int:
+    """Queue a retraining ("Retrain now") and record who asked, when and with how many
+    corrections, so the page can follow it to its end; returns that number."""
+    from inbox import jobs
+
+    count = corrections_to_learn(session, workspace_id)
+    session.add(
+        AuditEvent(
+            workspace_id=workspace_id,
+            user_id=user_id,
+            action=RETRAIN_REQUESTED,
+            subject_type="workspace",
+            subject_id=workspace_id,
+            data={"corrections": count},
+        )
+    )
+    defer(
+        session,
+        jobs.retrain_workspace,
+        workspace_id,
+        queue="default",
+        job_id=f"retrain-{workspace_id}",
+        retries=0,
+    )
+    return count
+
+
+def record_retrain_failure(rt: Runtime, workspace_id: int, exc: BaseException) -> None:
+    """Say on the page that a retraining failed (the job's error, in its own words)."""
+    with rt.session() as s:
+        s.add(
+            AuditEvent(
+                workspace_id=workspace_id,
+                action=RETRAIN_FAILED,
+                subject_type="workspace",
+                subject_id=workspace_id,
+                data={"error": f"{type(exc).__name__}: {exc}"[:500]},
+            )
+        )
+
+
+def record_retrain_step(
+    rt: Runtime, workspace_id: int, name: str, figures: dict[str, int], elapsed: float
+) -> None:
+    """Write the stage a running retraining has reached, committed at once so the
+    Classifier page's poll (another process) shows it while the job goes on."""
+    with rt.session() as s:
+        s.add(
+            AuditEvent(
+                workspace_id=workspace_id,
+                action=RETRAIN_STEP,
+                subject_type="workspace",
+                subject_id=workspace_id,
+                data={"step": name, "seconds": round(elapsed, 1), **figures},
+            )
+        )
+
+
+@dataclass(frozen=True)
+class RetrainStep:
+    """One stage of a retraining as recorded: its name, its figures and the seconds
+    since the job started."""
+
+    name: str
+    seconds: float
+    num: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True)
+class RetrainStatus:
+    """The latest "Retrain now" of the last half hour: ``running``, ``done`` or ``failed``."""
+
+    state: str
+    requested_at: datetime
+    corrections: int  # what the page said when it was asked
+    version: str = ""
+    corrections_used: int = 0  # what the new version recorded
+    error: str = ""
+    steps: tuple[RetrainStep, ...] = ()  # the stages reached so far, in order
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    @property
+    def current(self) -> RetrainStep | None:
+        """The stage the job is in now (the latest recorded), if it has begun."""
+        return self.steps[-1] if self.steps else None
+
+
+def retrain_status(
+    session: Session, workspace_id: int, now: datetime | None = None
+) -> RetrainStatus | None:
+    """Where the latest "Retrain now" stands, read from the audit log (no table of its own)."""
+    since = (now or utcnow()) - RETRAIN_SHOWN_FOR
+    events = list(
+        session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.workspace_id == workspace_id,
+                AuditEvent.action.in_(
+                    (RETRAIN_REQUESTED, RETRAIN_STEP, RETRAIN_FAILED, "model.trained")
+                ),
+                AuditEvent.created_at >= since,
+            )
+            .order_by(AuditEvent.created_at, AuditEvent.id)
+        )
+    )
+    asked = [i for i, e in enumerate(events) if e.action == RETRAIN_REQUESTED]
+    if not asked:
+        return None
+    request = events[asked[-1]]
+    count = int((request.data or {}).get("corrections", 0))
+    steps: list[RetrainStep] = []
+    for event in events[asked[-1] + 1 :]:
+        data = event.data or {}
+        if event.action == RETRAIN_STEP and data.get("step") in RETRAIN_STEPS:
+            steps.append(
+                RetrainStep(
+                    str(data["step"]),
+                    float(data.get("seconds", 0)),
+                    int(data.get("num", 0)),
+                    int(data.get("total", 0)),
+                )
+            )
+        elif event.action == "model.trained":
+            return RetrainStatus(
+                "done",
+                request.created_at,
+                count,
+                version=str(data.get("version", "")),
+                corrections_used=int(data.get("corrections", 0)),
+                steps=tuple(steps),
+            )
+        elif event.action == RETRAIN_FAILED:
+            return RetrainStatus(
+                "failed",
+                request.created_at,
+                count,
+                error=str(data.get("error", "")),
+                steps=tuple(steps),
+            )
+    return RetrainStatus("running", request.created_at, count, steps=tuple(steps))
+
+
 def versions(session: Session, workspace_id: int) -> list[ModelVersion]:
     return list(
         session.scalars(
@@ -134,11 +303,28 @@ def retrain(
     train_options: dict[str, Any] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> ModelVersion:
-    """Train this workspace's next model and make it active."""
+    """Train this workspace's next model and make it active.
+
+    Each stage is recorded as it starts (:func:`record_retrain_step`) so the
+    Classifier page follows the job live. ``train_options`` default to the
+    runtime's ``extras["train_options"]`` (a small sample in the tests).
+    """
+    import time
+
+    from triage.datasets import corrections_rows
     from triage.train import train
+
+    started = time.monotonic()
+
+    def step(name: str, figures: dict[str, int]) -> None:
+        record_retrain_step(rt, workspace_id, name, figures, time.monotonic() - started)
 
     with rt.session() as s:
         corrections = training_corrections(s, workspace_id)
+    step("read", {"num": len(corrections_rows(corrections, 1.0)[0])})
+    if train_options is None:
+        extra = rt.extras.get("train_options")
+        train_options = dict(extra) if isinstance(extra, dict) else None
     stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
     relative = Path("models") / f"workspace-{workspace_id}" / stamp
     out_dir = rt.settings.instance_path / relative
@@ -149,6 +335,7 @@ def retrain(
         out_dir,
         key=model_key(rt.settings.secret_key),
         log=log,
+        step=step,
         **(train_options or {}),
     )
     with rt.session() as s:

@@ -30,6 +30,7 @@ class OutgoingEmail:
     to: str
     subject: str
     body: str
+    html: str | None = None  # an HTML alternative to the plain-text body (the weekly digest)
 
 
 Transport = Callable[[OutgoingEmail], None]
@@ -65,6 +66,8 @@ def smtp_send(url: str, sender: str, email: OutgoingEmail) -> None:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = sender, email.to, email.subject
     msg.set_content(email.body)
+    if email.html is not None:
+        msg.add_alternative(email.html, subtype="html")
     context = ssl.create_default_context()
     client: smtplib.SMTP
     if parts.scheme == "smtps":

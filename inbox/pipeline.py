@@ -42,6 +42,8 @@ from models import (
     Message,
     utcnow,
 )
+from models.db import take_write_lock
+from models.fan import FanTombstone, tombstone_hash
 
 log = logging.getLogger(__name__)
 MESSAGES = cast(Table, Message.__table__)
@@ -113,6 +115,16 @@ class Verdict(Protocol):
     model_version: str
 
 
+FAST_SUFFIX = "/fast"
+
+
+def stored_version(v: Verdict) -> str:
+    """The classifier version a message keeps: ``<version>/fast`` when only the linear
+    heads read it, so the refinement job (:func:`inbox.jobs.refine_messages`) finds it."""
+    fast = getattr(v, "reading", "full") == "fast"
+    return f"{v.model_version}{FAST_SUFFIX}" if fast else v.model_version
+
+
 class Classify(Protocol):
     def __call__(self, items: Sequence[IncomingItem]) -> Sequence[Verdict]: ...
 
@@ -176,6 +188,7 @@ def ingest(
     batch = _normalised(channel, items, report)
     if not batch:
         return report
+    take_write_lock(session)  # what is known is read under the lock that writes the rest
     new_items = _split_known(session, channel, batch, report, now)
     if new_items:
         new_fans: set[int] = set()
@@ -202,6 +215,10 @@ def ingest(
                 sorted(report.conversation_ids),
                 queue="classify",
             )
+            # The sync classified with the linear heads (fast, so a backfill of thousands
+            # is not held up); the sentence encoder refines them within seconds.
+            for ids in chunks(report.message_ids, 500):
+                defer(session, jobs.refine_messages, list(ids), queue="classify")
     return report
 
 
@@ -319,6 +336,10 @@ def _resolve_identities(
         for ext, iid, fid in rows:
             found[ext] = (iid, fid)
     missing = [ext for ext in ids if ext not in found]
+    erased = _erased(session, channel, missing)
+    if erased:  # an erased person stays erased: their new messages are not stored
+        items[:] = [i for i in items if channel.is_own(i) or i.author.external_id not in erased]
+        missing = [ext for ext in missing if ext not in erased]
     if missing:
         stats = _author_stats(items, set(missing))
         fan_rows = [
@@ -358,6 +379,26 @@ def _resolve_identities(
         new_fans.update(fan_ids)
     report.fan_ids.update(fid for _, fid in found.values())
     return found
+
+
+def _erased(session: Session, channel: ChannelRef, external_ids: list[str]) -> set[str]:
+    """Authors whose fan was erased (a tombstone: network + hash of the id, see models/fan.py)."""
+    if not external_ids:
+        return set()
+    hashes = {tombstone_hash(channel.network, ext): ext for ext in external_ids}
+    gone: set[str] = set()
+    for part in chunks(list(hashes)):
+        gone.update(
+            hashes[h]
+            for h in session.scalars(
+                select(FanTombstone.key_hash).where(
+                    FanTombstone.workspace_id == channel.workspace_id,
+                    FanTombstone.network == channel.network,
+                    FanTombstone.key_hash.in_(part),
+                )
+            )
+        )
+    return gone
 
 
 def _author_stats(
@@ -555,7 +596,7 @@ def _verdict_columns(
     rows = [
         (
             now,
-            v.model_version,
+            stored_version(v),
             v.spam,
             float(v.spam_score),
             v.sentiment,

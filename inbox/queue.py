@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
     from inbox.config import Settings
+    from inbox.incidents import OutageWatch
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,10 @@ class JobSpec:
     job_id: str | None = None  # jobs with the same id queued twice run once
     retries: int = 3
     timeout_s: int = 600
+
+
+class QueueUnavailable(Exception):
+    """The queue's server (Redis) did not take the job: it is down or restarting."""
 
 
 class JobQueue(Protocol):
@@ -81,13 +86,30 @@ def defer(
         pending.append(spec)
 
 
-def watch_sessions(maker: sessionmaker[Session], queue: JobQueue) -> None:
-    """Wire :func:`defer` to ``queue`` for every session ``maker`` makes."""
+def watch_sessions(
+    maker: sessionmaker[Session], queue: JobQueue, outages: OutageWatch | None = None
+) -> None:
+    """Wire :func:`defer` to ``queue`` for every session ``maker`` makes.
+
+    The work is already committed when its job is handed over, so a queue that is
+    down must not turn a stored reply into an error page: the job is dropped with
+    a warning and the clock (:mod:`inbox.scheduler`) queues it again from the
+    database once the queue answers. ``outages`` records the episode.
+    """
+    from models import IncidentKind
 
     def after_commit(session: Session) -> None:
         jobs = session.info.pop(_PENDING_KEY, [])
         for job in jobs:
-            queue.submit(job)
+            try:
+                queue.submit(job)
+            except QueueUnavailable as exc:
+                log.warning("queue unreachable, %s left for the clock to queue again", job.func)
+                if outages is not None:
+                    outages.failed(IncidentKind.QUEUE_UNREACHABLE, exc)
+                continue
+            if outages is not None:
+                outages.recovered(IncidentKind.QUEUE_UNREACHABLE)
 
     def after_rollback(session: Session) -> None:
         session.info.pop(_PENDING_KEY, None)
@@ -194,6 +216,14 @@ class RqQueue:
         self.queues = {name: Queue(name, connection=self.connection) for name in QUEUES}
 
     def submit(self, job: JobSpec) -> None:
+        from redis.exceptions import RedisError
+
+        try:
+            self._submit(job)
+        except RedisError as exc:
+            raise QueueUnavailable(f"Redis did not take {job.func}: {type(exc).__name__}") from exc
+
+    def _submit(self, job: JobSpec) -> None:
         from rq import Retry
         from rq.job import Job, JobStatus
 

@@ -9,6 +9,7 @@ first use.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from inbox.credentials import CredentialBox
 from models.db import make_engine, make_sessionmaker
 
 if TYPE_CHECKING:
+    from inbox.incidents import OutageWatch
     from inbox.queue import JobQueue
 
 
@@ -33,6 +35,7 @@ class Runtime:
     sessionmaker: sessionmaker[Session]
     box: CredentialBox
     queue: JobQueue
+    outages: OutageWatch
     extras: dict[str, object] = field(default_factory=dict)
 
     @contextmanager
@@ -56,19 +59,29 @@ _lock = threading.Lock()
 
 
 def build_runtime(settings: Settings, queue: JobQueue | None = None) -> Runtime:
+    from inbox import netguard
+    from inbox.incidents import OutageWatch
     from inbox.queue import make_queue, watch_sessions
 
     settings = settings.checked()
+    # Which addresses this process's connections may reach: a process-wide rule, set
+    # once here because connectors are built from a ChannelConfig, without settings.
+    netguard.configure(allow_loopback=settings.allow_loopback)
     engine = make_engine(settings.database_url)
+    # rq forks a work-horse per job: a child must not use the connections its parent's
+    # pool holds (the parent's clock thread is using them), or both talk on one socket.
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     maker = make_sessionmaker(engine)
     queue = queue or make_queue(settings)
-    watch_sessions(maker, queue)
+    outages = OutageWatch(engine)
+    watch_sessions(maker, queue, outages)
     return Runtime(
         settings=settings,
         engine=engine,
         sessionmaker=maker,
         box=CredentialBox(settings.encryption_keys),
         queue=queue,
+        outages=outages,
     )
 
 

@@ -17,25 +17,49 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import DBAPIError
 
-from inbox import jobs, wakeups
-from inbox.queue import JobSpec, dotted
+from inbox import digest, incidents, jobs, posting, wakeups
+from inbox.queue import JobSpec, QueueUnavailable, dotted
 from inbox.runtime import Runtime
-from models import Channel, ChannelHealth, Reply, ReplyStatus, utcnow
+from inbox.webhooks import WEBHOOK_ATTEMPTS
+from models import Channel, ChannelHealth, IncidentKind, Reply, ReplyStatus, WebhookEvent, utcnow
 
 log = logging.getLogger(__name__)
 TICK_S = 5.0
 REQUEUE_QUEUED_AFTER = timedelta(seconds=60)
 REQUEUE_SENDING_AFTER = timedelta(minutes=2)
+# A stored webhook delivery whose job vanished (a Redis restart) is queued again.
+REQUEUE_WEBHOOK_AFTER = timedelta(seconds=60)
 
 
 @dataclass
 class TickReport:
     syncs: list[int]
     replies: list[int]
+    webhooks: list[int] | None = None
 
 
 def tick(rt: Runtime) -> TickReport:
+    """One turn of the clock. The database and the queue failing are outages to
+    record (for the Channels page), not reasons to stop ticking."""
+    try:
+        report = _tick(rt)
+    except DBAPIError as exc:
+        if incidents.is_disconnect(rt.engine, exc):
+            rt.outages.failed(IncidentKind.DATABASE_UNREACHABLE, exc)
+        raise
+    except QueueUnavailable as exc:
+        rt.outages.recovered(IncidentKind.DATABASE_UNREACHABLE)
+        rt.outages.failed(IncidentKind.QUEUE_UNREACHABLE, exc)
+        raise
+    rt.outages.recovered(IncidentKind.DATABASE_UNREACHABLE)
+    if report.syncs or report.replies or report.webhooks:
+        rt.outages.recovered(IncidentKind.QUEUE_UNREACHABLE)
+    return report
+
+
+def _tick(rt: Runtime) -> TickReport:
     now = utcnow()
     with rt.session() as s:
         wakeups.wake_due(s, now=now)  # snoozes end on time, whether or not anyone is looking
@@ -55,8 +79,22 @@ def tick(rt: Runtime) -> TickReport:
                     & (Reply.updated_at < now - REQUEUE_QUEUED_AFTER),
                     (Reply.status == ReplyStatus.SENDING)
                     & (Reply.updated_at < now - REQUEUE_SENDING_AFTER),
+                    # A reply held for its undo window is queued once the window ends.
+                    (Reply.status == ReplyStatus.QUEUED)
+                    & (Reply.send_after <= now)
+                    & (Reply.send_after > now - REQUEUE_QUEUED_AFTER),
                 )
             )
+        ).all()
+        webhooks = s.scalars(
+            select(WebhookEvent.id)
+            .where(
+                WebhookEvent.processed_at.is_(None),
+                WebhookEvent.received_at < now - REQUEUE_WEBHOOK_AFTER,
+                WebhookEvent.attempts < WEBHOOK_ATTEMPTS,
+            )
+            .order_by(WebhookEvent.received_at)
+            .limit(500)
         ).all()
     for cid in due:
         rt.queue.submit(
@@ -64,9 +102,26 @@ def tick(rt: Runtime) -> TickReport:
         )
     for rid in stuck:
         rt.queue.submit(JobSpec(dotted(jobs.send_reply), (rid,), "send", f"send-reply-{rid}"))
-    if stuck:
-        log.info("re-queued %d replies left behind", len(stuck))
-    return TickReport(list(due), list(stuck))
+    # Scheduled posts whose time has come (a tick is 5 s: a post leaves within seconds).
+    for pid in posting.due_posts(rt, now):
+        rt.queue.submit(
+            JobSpec(dotted(posting.publish_post_job), (pid,), "send", f"publish-post-{pid}")
+        )
+    with rt.session() as s:
+        digests_due = digest.any_due(s, now)
+    if digests_due:
+        rt.queue.submit(
+            JobSpec(dotted(jobs.send_digests), (), "default", "weekly-digests", retries=0)
+        )
+    for eid in webhooks:
+        rt.queue.submit(
+            JobSpec(dotted(jobs.process_webhook), (eid,), "sync", f"webhook-{eid}", retries=0)
+        )
+    if stuck or webhooks:
+        log.info(
+            "re-queued %d replies and %d webhook deliveries left behind", len(stuck), len(webhooks)
+        )
+    return TickReport(list(due), list(stuck), list(webhooks))
 
 
 class Ticker:
@@ -91,9 +146,16 @@ class Ticker:
 
     def _acquire(self) -> bool:
         from redis import Redis
+        from redis.exceptions import RedisError
 
         assert isinstance(self.lock, Redis)
-        return bool(self.lock.set("unplugged:tick", "1", nx=True, px=int(self.interval * 1000)))
+        try:
+            got = self.lock.set("unplugged:tick", "1", nx=True, px=int(self.interval * 1000))
+        except RedisError as exc:
+            self.rt.outages.failed(IncidentKind.QUEUE_UNREACHABLE, exc)
+            return False
+        self.rt.outages.recovered(IncidentKind.QUEUE_UNREACHABLE)
+        return bool(got)
 
     def stop(self) -> None:
         self._stop.set()
@@ -110,8 +172,15 @@ def run_rq_worker(rt: Runtime, burst: bool = False, worker_ttl: int = 60) -> Non
     A short worker TTL means a worker killed with SIGKILL is noticed in about a
     minute instead of rq's default seven, and its job moves to the failed
     registry; the reaper above then re-queues the work from the database.
+
+    Jobs run in the worker's own process (rq's ``SimpleWorker``), not in a child
+    forked per job: a forked child starts cold and loads the classifier and the
+    sentence encoder again for every webhook delivery (about 0.4 deliveries a
+    second under ``make loadtest``), while this process keeps them loaded. What a
+    fork would add, surviving a job that crashes the interpreter, the database
+    already gives: a dead worker's work is queued again by the clock.
     """
-    from rq import Worker
+    from rq import SimpleWorker as Worker
 
     from inbox.queue import QUEUES, RqQueue
 

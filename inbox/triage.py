@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inbox.connectors.base import IncomingItem
-from inbox.pipeline import Classify, chunks
+from inbox.pipeline import FAST_SUFFIX, Classify, chunks, stored_version
 from models import (
     Conversation,
     Direction,
@@ -74,8 +74,9 @@ def _inputs(items: Sequence[IncomingItem]) -> list[MessageInput]:
 
 
 def classify_items(items: Sequence[IncomingItem]) -> list[Classification]:
-    """Classify with the model that ships with Unplugged."""
-    return load_model().classify(_inputs(items))
+    """Classify with the model that ships with Unplugged (the fast reading; see
+    :func:`classify_messages` for the refinement)."""
+    return load_model().classify(_inputs(items), fast=True)
 
 
 def model_for(workspace_id: int) -> Model:
@@ -101,17 +102,34 @@ def model_for(workspace_id: int) -> Model:
 
 
 def for_workspace(workspace_id: int) -> Classify:
-    """A classifier bound to the workspace's active model, for the pipeline."""
+    """A classifier bound to the workspace's active model, for the pipeline.
+
+    It reads fast (the linear heads): a sync stores a page of hundreds in
+    milliseconds, and the refinement job gives each message the full reading
+    within seconds (:func:`classify_messages` with ``refine=True``)."""
     model = model_for(workspace_id)
 
     def classify(items: Sequence[IncomingItem]) -> list[Classification]:
-        return model.classify(_inputs(items))
+        return model.classify(_inputs(items), fast=True)
 
     return classify
 
 
-def classify_messages(session: Session, message_ids: Sequence[int]) -> set[int]:
-    """Classify stored messages that have no classification yet; returns their conversations."""
+def classify_messages(
+    session: Session, message_ids: Sequence[int], *, fast: bool = False, refine: bool = False
+) -> set[int]:
+    """Classify stored messages that have no classification yet; returns their conversations.
+
+    ``fast`` reads with the linear heads alone (a bulk import's first pass);
+    ``refine`` instead re-reads the messages that only had the fast reading,
+    with the full one (the sentence encoder). A person's correction is never
+    overwritten: corrected fields live on the conversation and in corrections.
+    """
+    pending = (
+        Message.classifier_version.like(f"%{FAST_SUFFIX}")
+        if refine
+        else Message.classified_at.is_(None)
+    )
     models: dict[int, Model] = {}
     touched: set[int] = set()
     now = utcnow()
@@ -122,7 +140,7 @@ def classify_messages(session: Session, message_ids: Sequence[int]) -> set[int]:
             .where(
                 Message.id.in_(part),
                 Message.direction == Direction.INBOUND,
-                Message.classified_at.is_(None),
+                pending,
             )
         ).all()
         if not rows:
@@ -137,11 +155,12 @@ def classify_messages(session: Session, message_ids: Sequence[int]) -> set[int]:
                 [
                     MessageInput(text=m.text, author=name or handle or "", lang=m.lang)
                     for m, name, handle in group
-                ]
+                ],
+                fast=fast and not refine,
             )
             for (m, _, _), v in zip(group, verdicts, strict=True):
                 m.classified_at = now
-                m.classifier_version = v.model_version
+                m.classifier_version = stored_version(v)
                 m.spam, m.spam_score, m.toxic = v.spam, float(v.spam_score), v.toxic
                 m.sentiment, m.intent, m.reasons = v.sentiment, v.intent, list(v.reasons)
                 m.intent_score, m.urgency = float(v.intent_score), float(v.urgency)

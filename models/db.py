@@ -48,3 +48,22 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def take_write_lock(session: Session) -> None:
+    """On SQLite, make the session's transaction a writer's from here on.
+
+    pysqlite begins a transaction only at the first INSERT/UPDATE/DELETE, so the
+    reads a writer makes first (is this message known? what is ``max(id)``?) see
+    the file as it was, and a second process writing meanwhile (``unplugged
+    import`` beside ``unplugged serve``) makes them wrong: a message stored twice, an
+    id handed out twice. ``BEGIN IMMEDIATE`` takes the write lock first (waiting up
+    to the busy timeout), so the reads that follow are the truth until commit.
+    PostgreSQL needs nothing: its constraints and row locks serialise writers.
+    """
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    raw = conn.connection.driver_connection
+    if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")

@@ -24,6 +24,19 @@ class ReplyStatus(enum.StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    # A send was cut off and the network cannot say whether it took the reply:
+    # shown to the team, never sent again without a person deciding.
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"  # undone by its author before it left
+
+
+class SendDecision(enum.StrEnum):
+    """How a resend after a cut-off attempt was settled (``Reply.decision``)."""
+
+    KEYED = "keyed"  # the network dedupes by our key (Mastodon, Bluesky rkey, email Message-ID)
+    FOUND = "found"  # the earlier attempt was found on the network: recorded, not resent
+    ABSENT = "absent"  # looked and it is not there: sent again
+    UNKNOWN = "unknown"  # could not look: left for a person
 
 
 class Reply(Base):
@@ -51,3 +64,7 @@ class Reply(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None]
+    # Not taken by a job before this time: the window in which its author may undo it.
+    send_after: Mapped[datetime | None]
+    decision: Mapped[SendDecision | None] = mapped_column(str_enum(SendDecision, "send_decision"))
+    decided_at: Mapped[datetime | None]

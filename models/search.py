@@ -16,9 +16,19 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-SQLITE_DDL = (
+# Every word is searched as a prefix ("tick" finds "tickets"). Without a prefix index
+# FTS5 answers a prefix by merging the whole list of every word that starts with it
+# (all 100,000 messages with "ticket" for the 50 newest); with one, a prefix of 2 to 8
+# characters has its own list, read newest first and stopped after a page (about four
+# times the index size: 38 -> 162 MB for 1,000,000 messages).
+MESSAGE_FTS_PREFIXES = "2 3 4 5 6 7 8"
+MESSAGE_FTS_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS message_fts USING fts5("
-    "text, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "text, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2', "
+    f"prefix='{MESSAGE_FTS_PREFIXES}')"
+)
+SQLITE_DDL = (
+    MESSAGE_FTS_DDL,
     "CREATE VIRTUAL TABLE IF NOT EXISTS fan_fts USING fts5("
     "display_name, content='fans', content_rowid='id', "
     "tokenize='unicode61 remove_diacritics 2')",
@@ -111,6 +121,22 @@ def install(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
+def rebuild_message_index(conn: Connection, ddl: str = MESSAGE_FTS_DDL) -> None:
+    """Recreate the SQLite message index with ``ddl`` (a migration changing its options)
+    and index again every message the old one held; the catch-up does the rest."""
+    if conn.dialect.name != "sqlite":
+        return
+    last = conn.exec_driver_sql(
+        "SELECT last_id FROM search_progress WHERE name = 'messages'"
+    ).scalar()
+    conn.exec_driver_sql("DROP TABLE IF EXISTS message_fts")
+    conn.exec_driver_sql(ddl)
+    conn.exec_driver_sql(
+        "INSERT INTO message_fts(rowid, text) SELECT id, text FROM messages WHERE id <= ?",
+        (int(last or 0),),
+    )
+
+
 def uninstall(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         for name in (
@@ -165,3 +191,26 @@ def catch_up(conn: Connection) -> int:
         )
         done += int(top) - last
     return done
+
+
+def before_bulk_delete(conn: Connection) -> None:
+    """Index everything first: the delete triggers may only remove rows the index holds."""
+    catch_up(conn)
+
+
+def after_bulk_delete(conn: Connection) -> None:
+    """Let the catch-up index rows that reuse the ids of deleted ones.
+
+    SQLite gives a new row the highest id plus one, so once the newest messages are
+    deleted their ids come back; the catch-up would skip them as already indexed.
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    for name, table in (("messages", "messages"), ("fans", "fans")):
+        # table names from the tuple above (bandit B608)
+        conn.exec_driver_sql(
+            "UPDATE search_progress SET last_id = "  # nosec B608
+            f"(SELECT coalesce(max(id), 0) FROM {table}) WHERE name = ? AND last_id > "
+            f"(SELECT coalesce(max(id), 0) FROM {table})",
+            (name,),
+        )

@@ -25,6 +25,9 @@ from inbox.config import Settings
 from inbox.runtime import Runtime, build_runtime, set_runtime
 from models import Role
 
+# The fake networks listen on 127.0.0.1: let connections reach loopback in this process,
+# the CLI runs and the worker processes the tests start (tests of the guard turn it off).
+os.environ.setdefault("UNPLUGGED_ALLOW_LOOPBACK", "1")
 PG_URL = os.environ.get("UNPLUGGED_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("UNPLUGGED_TEST_REDIS_URL")
 PASSWORD = "correct horse battery"
@@ -46,10 +49,20 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         jobs_mode="inline",
         secure_cookies=False,
         instance_path=tmp_path,
+        # The fake networks listen on 127.0.0.1; tests of the guard build settings without.
+        allow_loopback=True,
     )
     from dataclasses import replace
 
     return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _loopback_allowed() -> None:
+    """Connectors built without a runtime reach the local fake servers too (see netguard)."""
+    from inbox import netguard
+
+    netguard.configure(allow_loopback=True)
 
 
 _pg_schema_fresh = False
@@ -65,6 +78,13 @@ def _reset_schema(rt: Runtime) -> None:
         return
     global _pg_schema_fresh
     with rt.engine.begin() as conn:
+        # A session a test left open in a transaction (a streamed response never read to
+        # its end) would hold its locks for ever and the TRUNCATE below would wait on it.
+        conn.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND state LIKE 'idle in transaction%%'"
+        )
         if not _pg_schema_fresh:  # once per run: the schema may be an older version's
             conn.exec_driver_sql("DROP SCHEMA public CASCADE")
             conn.exec_driver_sql("CREATE SCHEMA public")

@@ -202,3 +202,145 @@ def test_a_signed_webhook_nested_too_deep_is_refused() -> None:
     deep = b'{"entry": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     with pytest.raises(webhooks.BadDelivery):
         webhooks.parse_delivery(deep)
+
+
+def test_a_reply_through_the_api_answers_the_message_named_by_in_reply_to(
+    client: FlaskClient, rt: Runtime, workspace: Workspace
+) -> None:
+    """Two fans in one thread: in_reply_to picks the one answered, and only they are mentioned."""
+    from models import Message
+
+    fakes.NETWORK.reset()
+    ch = make_channel(rt, workspace.id, network="mastodon", connector="fake")
+    with rt.session() as s:
+        ingest(
+            s,
+            ch,
+            [
+                item("a1", "Lyon please", author="marie", thread_id="post"),
+                item("b1", "Berlin please", author="karl", minutes=3, thread_id="post"),
+            ],
+            defer_jobs=False,
+        )
+        cid = s.scalars(select(Conversation.id)).one()
+        marie = s.scalars(select(Message.id).where(Message.external_id == "a1")).one()
+        agent = s.scalars(select(User).where(User.email == "agent@example.org")).one()
+        token = api_tokens.create(s, agent, workspace.id, "tests")
+    resp = client.post(
+        f"/api/v1/conversations/{cid}/replies",
+        json={"text": "Lyon in April!", "in_reply_to": marie},
+        headers=auth(token),
+    )
+    assert resp.status_code == 202 and resp.get_json()["in_reply_to"] == marie
+    [(target, _text, _key)] = fakes.NETWORK.sent
+    assert target.parent_external_id == "a1"
+    assert target.parent_author is not None and target.parent_author.handle == "marie"
+    doc = client.get("/api/v1/openapi.json").get_json()
+    body = doc["paths"]["/api/v1/conversations/{conversation_id}/replies"]["post"]["requestBody"]
+    ref = body["content"]["application/json"]["schema"]["$ref"]
+    schema = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert "in_reply_to" in schema["properties"] and schema["required"] == ["text"]
+
+
+def test_in_reply_to_must_be_a_live_fan_message_of_the_same_conversation(
+    client: FlaskClient, rt: Runtime, workspace: Workspace
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from crm.services import accounts
+    from models import Message
+    from tests.helpers import own
+
+    fakes.NETWORK.reset()
+    ch = make_channel(rt, workspace.id, network="mastodon", connector="fake")
+    with rt.session() as s:
+        other_ws = accounts.create_workspace(s, "Someone else")
+        other_ws_id = other_ws.id
+    elsewhere = make_channel(rt, other_ws_id, network="mastodon", connector="fake", handle="x")
+    with rt.session() as s:
+        ingest(
+            s,
+            ch,
+            [
+                item("a1", "Lyon please", author="marie", thread_id="post"),
+                own("ours", "Soon!", minutes=1, thread_id="post", parent_id="a1"),
+                item("gone", "deleted later", author="karl", minutes=2, thread_id="post"),
+                item("c1", "another thread", author="ana", minutes=3, thread_id="other-post"),
+            ],
+            defer_jobs=False,
+        )
+        ingest(s, elsewhere, [item("w1", "not yours", author="zed")], defer_jobs=False)
+        ids = {e: i for e, i in s.execute(select(Message.external_id, Message.id))}
+        s.execute(
+            update(Message).where(Message.id == ids["gone"]).values(deleted_at=datetime.now(UTC))
+        )
+        cid = s.scalars(select(Message.conversation_id).where(Message.external_id == "a1")).one()
+        agent = s.scalars(select(User).where(User.email == "agent@example.org")).one()
+        token = api_tokens.create(s, agent, workspace.id, "tests")
+    cases: list[tuple[object, str]] = [
+        (ids["c1"], "in_reply_to_other_conversation"),
+        (ids["ours"], "in_reply_to_not_inbound"),
+        (ids["gone"], "in_reply_to_deleted"),
+        (ids["w1"], "in_reply_to_not_found"),  # another workspace's message
+        (2**40, "in_reply_to_not_found"),
+        ("12", "invalid"),
+        (True, "invalid"),
+    ]
+    for value, code in cases:
+        resp = client.post(
+            f"/api/v1/conversations/{cid}/replies",
+            json={"text": "hello", "in_reply_to": value},
+            headers=auth(token),
+        )
+        assert resp.status_code == 422, (value, resp.get_json())
+        error = resp.get_json()["error"]
+        assert error["code"] == code, (value, error)
+        assert "not yours" not in error["message"]
+    assert fakes.NETWORK.sent == []
+    with rt.session() as s:
+        assert s.scalars(select(Reply)).all() == []
+
+
+def test_the_documents_schemas_are_the_structs_and_the_models_enums(client: FlaskClient) -> None:
+    import msgspec
+
+    from crm.api import serialize
+    from models import Priority, ReplyStatus, Segment
+
+    doc = client.get("/api/v1/openapi.json").get_json()
+    schemas = doc["components"]["schemas"]
+    _, generated = msgspec.json.schema_components(
+        serialize.RESPONSES + serialize.REQUESTS, ref_template="#/components/schemas/{name}"
+    )
+    assert {name: schemas[name] for name in generated} == generated
+    for enum in (Priority, ReplyStatus, Segment):
+        assert sorted(schemas[enum.__name__]["enum"]) == sorted(e.value for e in enum)
+    conversation = schemas["Conversation"]["properties"]
+    assert conversation["last_activity_at"] == {"type": "string", "format": "date-time"}
+
+
+def test_a_body_of_the_wrong_shape_is_a_422_that_names_the_field(
+    client: FlaskClient, seeded: dict[str, str], rt: Runtime
+) -> None:
+    with rt.session() as s:
+        cid = s.scalars(select(Conversation.id)).first()
+    for path, body, field in (
+        (f"/api/v1/conversations/{cid}", {"assignee_id": True}, "$.assignee_id"),
+        (f"/api/v1/conversations/{cid}", {"status": "snoozed", "snooze_until": "tomorrow"},
+         "$.snooze_until"),
+        (f"/api/v1/conversations/{cid}", {"status": "snoozed",
+                                          "snooze_until": "2099-01-01T10:00:00"},
+         "$.snooze_until"),  # no time zone
+        (f"/api/v1/conversations/{cid}/replies", {"text": 5}, "$.text"),
+        (f"/api/v1/conversations/{cid}/replies", {"text": "hi", "idempotency_key": ""},
+         "$.idempotency_key"),
+    ):  # fmt: skip
+        send = client.patch if path.endswith(str(cid)) else client.post
+        resp = send(path, json=body, headers=auth(seeded["agent"]))
+        assert resp.status_code == 422, body
+        error = resp.get_json()["error"]
+        assert error["code"] == "invalid" and field in error["message"], (body, error)
+    with rt.session() as s:
+        assert s.scalars(select(Reply)).all() == []

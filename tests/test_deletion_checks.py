@@ -99,7 +99,7 @@ def _fresh_far_side() -> None:
 def _history() -> FetchResult:
     return FetchResult(
         [
-            _item("old", hours_ago=24 * 5),  # outside the window: never asked about
+            _item("old", hours_ago=24 * 20),  # outside the window: never asked about
             _item("m1", hours_ago=30),
             _item("m2", hours_ago=2),
             _item("ours", hours_ago=1, author="band"),  # the artist's own: not asked about

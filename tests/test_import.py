@@ -193,3 +193,162 @@ def test_the_command_line_names_bad_lines_and_imports_the_rest(
     assert "Traceback" not in result.output
     assert "3 lines: 2 new messages" in result.output
     assert "line 2: not valid UTF-8" in result.output
+
+
+def _lines(n: int) -> list[str]:
+    texts = (
+        "my ticket never arrived, can you help?",
+        "love the new album so much",
+        "hi, I book shows for a venue in Lyon, are you free in March?",
+    )
+    return [
+        line(
+            f"m{i}",
+            text=texts[i % 3],
+            thread_id=f"t{i // 2}",
+            created_at=f"2026-03-01T12:{i // 60 % 60:02d}:{i % 60:02d}Z",
+            author={"external_id": f"fan{i % 7}", "handle": f"fan{i % 7}", "name": "Fan"},
+        )
+        for i in range(n)
+    ]
+
+
+def test_a_classified_import_stores_verdicts_segments_priorities_and_the_index(
+    rt: Runtime, workspace: Workspace
+) -> None:
+    from crm.services import search
+    from models import Fan
+
+    steps: list[str] = []
+    report = importer.import_lines(
+        rt.sessionmaker,
+        workspace.id,
+        _lines(60),
+        batch_size=7,
+        classify=importer.ModelSpec(),
+        progress=lambda r, step: steps.append(step),
+    )
+    assert report.created == 60 and not report.errors
+    with rt.session() as s:
+        unread = s.scalar(select(func.count()).where(Message.classified_at.is_(None)))
+        intents = set(s.scalars(select(Message.intent)))
+        versions = set(s.scalars(select(Message.classifier_version)))
+        scored = s.scalars(select(Conversation.priority_reasons)).all()
+        fans = s.scalars(select(Fan.segment_reasons)).all()
+        found = s.scalars(
+            select(Conversation.external_thread_id).where(
+                Conversation.id.in_(search.match_conversation_ids(s, workspace.id, "ticket"))
+            )
+        ).all()
+    assert unread == 0
+    assert {"support", "praise"} & intents
+    assert all(v.endswith(pipeline.FAST_SUFFIX) for v in versions)
+    assert all(r is not None for r in scored)  # every conversation got its priority
+    assert all(r for r in fans)  # and every fan a segment, with reasons
+    assert len(found) == 20  # every third message: the search index caught up
+    assert steps.count("storing") == 9  # one per batch of 7
+    assert steps[-1] == "segments and priorities" and "search index" in steps
+
+
+def test_a_classified_import_agrees_with_classifying_after_storing(
+    rt: Runtime, workspace: Workspace
+) -> None:
+    from triage.classifier import MessageInput, load_model
+
+    importer.import_lines(
+        rt.sessionmaker, workspace.id, _lines(9), batch_size=4, classify=importer.ModelSpec()
+    )
+    with rt.session() as s:
+        stored = s.execute(select(Message.text, Message.intent, Message.spam_score)).all()
+    fresh = load_model().classify(
+        [MessageInput(text=t, author="Fan", lang=None) for t, _, _ in stored], fast=True
+    )
+    assert [(i, round(p, 3)) for _, i, p in stored] == [
+        (v.intent, round(v.spam_score, 3)) for v in fresh
+    ]
+
+
+def test_the_command_line_shows_its_progress_and_classifies(
+    rt: Runtime, workspace: Workspace, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from crm.cli import main
+
+    path = tmp_path / "fans.jsonl"
+    path.write_text("\n".join(_lines(30)) + "\n")
+    env = {
+        "DATABASE_URL": rt.settings.database_url,
+        "UNPLUGGED_SECRET_KEY": rt.settings.secret_key,
+        "UNPLUGGED_ENCRYPTION_KEYS": ",".join(rt.settings.encryption_keys),
+        "UNPLUGGED_INSTANCE_PATH": str(tmp_path),
+        "UNPLUGGED_JOBS": "inline",
+    }
+    result = CliRunner().invoke(main, ["import", str(path)], env=env)
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "30 lines: 30 new messages" in result.stdout
+    assert re.search(r"30 lines \([\d,]+/s\), 30 new messages", result.stderr)
+    assert "segments and priorities" in result.stderr
+    assert "have the fast reading" in result.stdout
+    with rt.session() as s:
+        assert s.scalar(select(func.count()).where(Message.classified_at.is_(None))) == 0
+
+
+def test_an_imports_priorities_are_those_the_app_computes(
+    rt: Runtime, workspace: Workspace
+) -> None:
+    from inbox import triage
+
+    importer.import_lines(
+        rt.sessionmaker, workspace.id, _lines(40), batch_size=9, classify=importer.ModelSpec()
+    )
+    columns = (
+        Conversation.id,
+        Conversation.priority,
+        Conversation.priority_score,
+        Conversation.priority_reasons,
+        Conversation.intent,
+        Conversation.is_spam,
+    )
+    with rt.session() as s:
+        imported = s.execute(select(*columns).order_by(Conversation.id)).all()
+        triage.refresh_conversations(s, [row.id for row in imported])
+        s.flush()
+        recomputed = s.execute(select(*columns).order_by(Conversation.id)).all()
+        s.rollback()
+    assert imported == recomputed
+    assert len(imported) == 20
+
+
+def test_the_import_command_says_its_rate_time_left_and_a_closing_line(
+    rt: Runtime, workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 18: a long import shows lines done, the rate and the time left on a terminal,
+    and a summary line when piped."""
+    from click.testing import CliRunner
+
+    from crm.cli import _ImportProgress, main
+    from inbox.importer import ImportReport
+
+    path = tmp_path / "fans.jsonl"
+    path.write_bytes(b"".join(line(str(i)).encode() + b"\n" for i in range(40)))
+    env = {
+        "DATABASE_URL": rt.settings.database_url,
+        "UNPLUGGED_SECRET_KEY": rt.settings.secret_key,
+        "UNPLUGGED_ENCRYPTION_KEYS": ",".join(rt.settings.encryption_keys),
+        "UNPLUGGED_INSTANCE_PATH": str(tmp_path),
+    }
+    piped = CliRunner().invoke(main, ["import", str(path)], env=env)
+    assert re.search(r"done in \d+ s: 40 lines \([\d,]+ lines/s\)", piped.output), piped.output
+
+    with path.open("rb") as file:  # a terminal, half-way through the file after 30 s
+        progress = _ImportProgress(file)
+        progress._tty = True
+        progress._clock = lambda: progress.started + 30
+        file.seek(path.stat().st_size // 2)
+        report = ImportReport()
+        report.lines, report.created = 20, 20
+        progress(report, "storing")
+    shown = capsys.readouterr().err
+    assert "20 lines (1/s), 20 new messages, 0 errors, 50%, about 30 s left: storing" in shown
+    assert shown.startswith("\r")  # one line, rewritten in place

@@ -132,3 +132,25 @@ def test_rq_runs_jobs_queued_after_commit(rq_runtime: Runtime, tmp_path: Path) -
     while traces(rq_runtime) != ["by rq"] and time.monotonic() < deadline:
         time.sleep(0.1)
     assert traces(rq_runtime) == ["by rq"]
+
+
+def test_a_job_id_already_waiting_in_redis_is_not_queued_again(rq_runtime: Runtime) -> None:
+    """Two transactions asking for the same drain while it waits: one job in the queue
+    (what keeps a wave of webhook deliveries to one drain job)."""
+    from inbox.queue import JobSpec
+
+    queue = rq_runtime.queue
+    assert isinstance(queue, RqQueue)
+    for _ in range(3):
+        queue.submit(JobSpec("inbox.jobs.drain_webhooks", (), "sync", "webhook-drain"))
+    assert queue.queues["sync"].count == 1
+
+
+def test_a_job_id_already_waiting_in_the_thread_queue_is_not_queued_again() -> None:
+    from inbox.queue import JobSpec
+
+    queue = ThreadQueue()
+    queue._thread = object()  # type: ignore[assignment]  # no worker: the jobs stay queued
+    for _ in range(3):
+        queue.submit(JobSpec("inbox.jobs.drain_webhooks", (), "sync", "webhook-drain"))
+    assert queue._q.qsize() == 1

@@ -135,3 +135,103 @@ def test_the_classifier_page_shows_the_active_model_and_rolls_back(
     client.post("/settings/model/rollback", data={"csrf_token": csrf})
     with rt.session() as s:
         assert learning.active_version(s, workspace.id).version == "20260101-aaaaaaaa"  # type: ignore[union-attr]
+
+
+def test_retrain_now_says_it_started_then_ends_with_the_figure_the_page_gave(
+    client: FlaskClient, rt: Runtime, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18: the page said 6 corrections, the version recorded 5. A message corrected
+    twice counts once, on the page as in the version; the page follows the job to its end."""
+    from inbox import jobs
+
+    message_id = _message(rt, workspace)
+    with rt.session() as s:  # two corrections of one message: one thing to learn
+        learning.store_correction(s, workspace.id, None, message_id, "intent", "other", "press")
+        learning.store_correction(s, workspace.id, None, message_id, "intent", "press", "collab")
+    queued: list[tuple[object, ...]] = []
+    monkeypatch.setattr(learning, "defer", lambda _s, fn, *args, **_kw: queued.append(args))
+    csrf = login(client)
+    page = client.get("/settings/model").get_data(as_text=True)
+    assert "The next retraining learns from 1 correction." in page
+    assert 'id="retrain-status"' in page and "hx-trigger" not in page
+    client.post("/settings/model/retrain", data={"csrf_token": csrf})
+    assert queued == [(workspace.id,)]
+    running = client.get("/settings/model").get_data(as_text=True)
+    assert "Retraining started" in running and "with 1 correction;" in running
+    assert 'hx-select="#model-page"' in running and 'hx-trigger="every 5s"' in running
+    assert 'id="retrain-button" disabled' in running
+
+    version = jobs.retrain_workspace(workspace.id)  # what the worker runs
+    done = client.get("/settings/model").get_data(as_text=True)
+    assert f"Retrained: version {version}, learned from 1 correction, is now active." in done
+    assert "hx-trigger" not in done  # it stopped asking
+
+    client.post("/settings/model/retrain", data={"csrf_token": csrf})
+
+    def broken(*_a: object, **_kw: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(learning, "retrain", broken)
+    with pytest.raises(OSError):
+        jobs.retrain_workspace(workspace.id)
+    failed = client.get("/settings/model").get_data(as_text=True)
+    assert "The retraining failed: OSError: disk full." in failed
+
+
+def test_the_classifier_page_follows_a_retrain_step_by_step_then_shows_its_end(
+    client: FlaskClient, rt: Runtime, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18: the page showed only that a retrain started and, later, its end. Each
+    stage the job reaches is recorded as it starts; the page (what its poll fetches)
+    is read at every stage, so what it shows is checked step by step, not raced."""
+    import re
+
+    from sqlalchemy import update
+
+    from inbox import jobs
+    from models import User
+
+    message_id = _message(rt, workspace)
+    with rt.session() as s:
+        learning.store_correction(s, workspace.id, None, message_id, "intent", "other", "press")
+    monkeypatch.setattr(learning, "defer", lambda *_a, **_kw: None)
+    csrf = login(client)
+    client.post("/settings/model/retrain", data={"csrf_token": csrf})
+    queued = client.get("/settings/model").get_data(as_text=True)
+    assert 'data-step="queued"' in queued and "Waiting for the worker to start it." in queued
+
+    shown: list[str] = []
+    record = learning.record_retrain_step
+
+    def record_then_poll(*args: object) -> None:
+        record(*args)  # type: ignore[arg-type]
+        page = client.get("/settings/model", headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert 'hx-trigger="every 5s"' in page  # still polling while it runs
+        found = re.search(r'<span id="retrain-step"[^>]*>(.*?)</span>', page, re.S)
+        assert found is not None
+        shown.append(" ".join(found.group(1).split()))
+        if args[2] == "save":  # the same stage read by a French speaker
+            with rt.session() as s:
+                s.execute(update(User).values(locale="fr"))
+            french = client.get("/settings/model").get_data(as_text=True)
+            assert "Enregistrement de la nouvelle version (" in french and "s écoulées)" in french
+            with rt.session() as s:
+                s.execute(update(User).values(locale="en"))
+
+    monkeypatch.setattr(learning, "record_retrain_step", record_then_poll)
+    version = jobs.retrain_workspace(workspace.id)
+
+    assert shown[0].startswith("Reading the corrections: 1 to learn from (")
+    assert shown[1].startswith("Reading ") and "messages into features" in shown[1]
+    assert any(s.startswith("Training the heads: 1 of ") for s in shown)
+    assert shown[-1].startswith("Saving the new version (")
+    assert all(re.search(r"\(\d+ s elapsed\)$", s) for s in shown)
+    assert len(set(shown)) >= 4
+    done = client.get("/settings/model").get_data(as_text=True)
+    assert f"Retrained: version {version}, learned from 1 correction, is now active." in done
+    assert "retrain-step" not in done and "hx-trigger" not in done
+
+    with rt.session() as s:  # the recorded history stays with the ended retrain
+        status = learning.retrain_status(s, workspace.id)
+        assert status is not None and status.state == "done"
+        assert [st.name for st in status.steps][:3] == ["read", "features", "head"]

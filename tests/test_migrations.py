@@ -65,3 +65,36 @@ def test_upgrade_is_repeatable(tmp_path: Path) -> None:
     migrate.upgrade(engine)
     migrate.upgrade(engine)
     assert migrate.current(engine) is not None
+
+
+def test_upgrading_a_database_with_data_keeps_every_row(tmp_path: Path) -> None:
+    """Batch mode on SQLite copies a changed table and drops the old one: with foreign
+    keys on, dropping ``workspaces`` used to delete every channel, conversation and
+    message through their cascades."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'd.db'}")
+    migrate.upgrade(engine, "0008")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO workspaces (id, name, slug, timezone, created_at)"
+            " VALUES (1, 'Band', 'band', 'UTC', '2026-01-01 00:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO channels (id, workspace_id, network, connector, handle, display_name,"
+            " health, sync_enabled, sync_interval_s, consecutive_failures, created_at)"
+            " VALUES (1, 1, 'x', 'x', 'band', '', 'ok', 1, 120, 0, '2026-01-01 00:00:00')"
+        )
+    before = _counts(engine)
+    migrate.upgrade(engine)
+    assert _counts(engine) == before == {"workspaces": 1, "channels": 1}
+    engine.dispose()
+
+
+def _counts(engine: object) -> dict[str, int]:
+    from sqlalchemy import Engine
+
+    assert isinstance(engine, Engine)
+    with engine.connect() as conn:
+        return {
+            t: int(conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one())
+            for t in ("workspaces", "channels")
+        }

@@ -285,3 +285,190 @@ def test_x_account_activity_mentions_become_messages(
         msg = s.scalars(select(Message)).one()
         assert msg.external_id == "1897000000000000001" and msg.author is not None
         assert msg.author.handle == "lena_b"
+
+
+def x_signed(body: bytes) -> dict[str, str]:
+    digest = hmac.new(X_SECRET.encode(), body, hashlib.sha256).digest()
+    return {"x-twitter-webhooks-signature": "sha256=" + base64.b64encode(digest).decode()}
+
+
+def test_an_x_delete_event_takes_the_fans_tweet_out_of_the_inbox_at_once(
+    hook_client: FlaskClient, hook_rt: Runtime
+) -> None:
+    """Account Activity's ``tweet_delete_events`` (X's own signal) mark the stored tweet
+    deleted when the delivery is processed, without waiting for a sync's check."""
+    created = json.dumps(
+        {
+            "for_user_id": "2244994945",
+            "tweet_create_events": [
+                {
+                    "created_at": "Wed Mar 04 18:22:05 +0000 2026",
+                    "id_str": "1897000000000000001",
+                    "text": "@theband see you in Berlin!",
+                    "user": {"id_str": "777", "name": "Lena", "screen_name": "lena_b"},
+                }
+            ],
+        }
+    ).encode()
+    assert (
+        hook_client.post("/webhooks/x", data=created, headers=x_signed(created)).status_code == 200
+    )
+    deleted = json.dumps(  # the shape of X's documented example
+        {
+            "for_user_id": "2244994945",
+            "tweet_delete_events": [
+                {
+                    "status": {"id": "1897000000000000001", "user_id": "777"},
+                    "timestamp_ms": "1772648600000",
+                },
+                {"status": {"id": "1897000000000000999", "user_id": "778"}},  # never stored
+                {"status": {"id": "not a tweet id"}},  # malformed: skipped
+            ],
+        }
+    ).encode()
+    assert (
+        hook_client.post("/webhooks/x", data=deleted, headers=x_signed(deleted)).status_code == 200
+    )
+    with hook_rt.session() as s:
+        [msg] = s.scalars(select(Message)).all()  # no row made for the unknown or bad ids
+        assert msg.external_id == "1897000000000000001" and msg.deleted_at is not None
+        [event] = s.scalars(select(WebhookEvent).order_by(WebhookEvent.id.desc()).limit(1))
+        assert event.processed_at is not None and event.error is None
+
+
+def _x_delivery(n: int, for_user: str = "2244994945") -> str:
+    return json.dumps(
+        {
+            "for_user_id": for_user,
+            "tweet_create_events": [
+                {
+                    "created_at": "Wed Mar 04 18:22:05 +0000 2026",
+                    "id_str": str(1_897_000_000_000_100_000 + n),
+                    "text": f"@theband see you in Berlin! #{n}",
+                    "in_reply_to_status_id_str": None,
+                    "user": {"id_str": str(800 + n), "name": f"Fan {n}", "screen_name": f"fan{n}"},
+                }
+            ],
+        }
+    )
+
+
+def _waiting(rt: Runtime, bodies: list[str]) -> list[int]:
+    """Deliveries stored as the view stores them, their jobs not run yet."""
+    with rt.session() as s:
+        events = [
+            WebhookEvent(source="x", body_sha256=hashlib.sha256(b.encode()).hexdigest(), body=b)
+            for b in bodies
+        ]
+        s.add_all(events)
+        s.flush()
+        return [e.id for e in events]
+
+
+def test_one_job_turns_the_deliveries_waiting_beside_it_into_messages_in_one_classifier_batch(
+    hook_rt: Runtime,
+) -> None:
+    """Under load deliveries wait for the worker: the first job takes them all, the
+    classifier reads them as one batch, and the other jobs find their delivery done."""
+    from inbox import webhooks
+
+    ids = _waiting(hook_rt, [_x_delivery(n) for n in range(30)])
+    batches: list[int] = []
+
+    def classifier_for(_workspace_id: int):  # type: ignore[no-untyped-def]
+        def classify(items):  # type: ignore[no-untyped-def]
+            batches.append(len(items))
+            return [None] * len(items)
+
+        return classify
+
+    first = webhooks.process(hook_rt, ids[0], classifier_for=classifier_for)
+    assert first.created == 30 and batches == [30]
+    assert all(
+        webhooks.process(hook_rt, i, classifier_for=classifier_for).created == 0 for i in ids[1:]
+    )
+    assert count(hook_rt, Message) == 30 and batches == [30]
+    with hook_rt.session() as s:
+        assert s.scalar(select(func.count()).where(WebhookEvent.processed_at.is_(None))) == 0
+        assert set(s.scalars(select(WebhookEvent.attempts))) == {1}
+
+
+def test_a_delivery_that_breaks_its_batch_does_not_hold_up_the_others(
+    hook_rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch that fails is done again one delivery at a time: the good ones are stored,
+    the bad one stays waiting with its attempt counted, and the job fails to be retried."""
+    from inbox import webhooks
+
+    parse = webhooks.x_activity_items
+
+    def parser_with_a_bug(payload: dict[str, object]) -> list[object]:
+        if payload.get("trips_a_bug"):
+            raise RuntimeError("a parser bug")
+        return parse(payload)  # type: ignore[return-value]
+
+    monkeypatch.setattr(webhooks, "x_activity_items", parser_with_a_bug)
+    broken = json.dumps({"for_user_id": "2244994945", "trips_a_bug": True})
+    ids = _waiting(hook_rt, [_x_delivery(1), broken, _x_delivery(2), _x_delivery(3)])
+    with pytest.raises(RuntimeError, match="a parser bug"):
+        webhooks.process(hook_rt, ids[0])
+    assert count(hook_rt, Message) == 3
+    with hook_rt.session() as s:
+        waiting = s.scalars(select(WebhookEvent).where(WebhookEvent.processed_at.is_(None))).all()
+        assert [(e.id, e.attempts) for e in waiting] == [(ids[1], 1)]
+    # The retry of the broken one's own job fails alone and counts a second attempt.
+    with pytest.raises(RuntimeError, match="a parser bug"):
+        webhooks.process(hook_rt, ids[1])
+    with hook_rt.session() as s:
+        assert s.get_one(WebhookEvent, ids[1]).attempts == 2
+    assert count(hook_rt, Message) == 3
+
+
+def test_a_drain_takes_every_fresh_delivery_and_leaves_a_failed_one_to_the_clock(
+    hook_rt: Runtime,
+) -> None:
+    """The drain store() queues reads the deliveries never tried, in batches; one that
+    failed before (its attempt counted) is the clock's to queue alone, with spacing."""
+    from inbox import webhooks
+
+    ids = _waiting(hook_rt, [_x_delivery(n) for n in range(250)])
+    with hook_rt.session() as s:
+        s.get_one(WebhookEvent, ids[7]).attempts = 1
+    report = webhooks.drain(hook_rt)
+    assert report.created == 249 and count(hook_rt, Message) == 249
+    with hook_rt.session() as s:
+        left = s.scalars(select(WebhookEvent.id).where(WebhookEvent.processed_at.is_(None))).all()
+        assert left == [ids[7]]
+
+
+def test_a_drain_out_of_time_queues_itself_again(hook_rt: Runtime) -> None:
+    from inbox import webhooks
+    from inbox.queue import JobSpec
+
+    submitted: list[JobSpec] = []
+    hook_rt.queue.submit = submitted.append  # type: ignore[method-assign]
+    _waiting(hook_rt, [_x_delivery(n) for n in range(3)])
+    assert webhooks.drain(hook_rt, budget_s=0).created == 0
+    assert [(j.func, j.job_id) for j in submitted] == [
+        ("inbox.jobs.drain_webhooks", webhooks.DRAIN_JOB_ID)
+    ]
+    assert webhooks.drain(hook_rt).created == 3
+
+
+def test_every_delivery_queues_the_same_drain_so_the_queue_holds_one(
+    hook_client: FlaskClient, hook_rt: Runtime
+) -> None:
+    """Each stored delivery asks for the one drain job by its id; the queues keep one
+    job per id waiting (tests/test_jobs.py), so a wave of deliveries queues one drain."""
+    from inbox import webhooks
+    from inbox.queue import JobSpec
+
+    submitted: list[JobSpec] = []
+    hook_rt.queue.submit = submitted.append  # type: ignore[method-assign]
+    for n in range(5):
+        body = _x_delivery(n).encode()
+        assert hook_client.post("/webhooks/x", data=body, headers=x_signed(body)).status_code == 200
+    assert {(j.func, j.job_id) for j in submitted} == {
+        ("inbox.jobs.drain_webhooks", webhooks.DRAIN_JOB_ID)
+    }
+    assert webhooks.drain(hook_rt).created == 5

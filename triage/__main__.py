@@ -1,7 +1,8 @@
 """``python -m triage classify|train|evaluate``.
 
 ``classify`` imports only the classifier (numpy and scipy, no scikit-learn,
-Flask or SQLAlchemy): its start-up time is part of every batch it serves.
+Flask or SQLAlchemy; onnxruntime for the full reading): its start-up time is
+part of every batch it serves. ``--fast`` reads with the linear heads alone.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-USAGE = """usage: python -m triage classify [--model DIR] < messages.jsonl
+USAGE = """usage: python -m triage classify [--fast] [--model DIR] < messages.jsonl
        python -m triage train [options]     (see --help)
        python -m triage evaluate [options]  (see --help)"""
 
@@ -22,11 +23,14 @@ def _classify(args: Sequence[str]) -> int:
     from triage.cli import run_classify
 
     model_dir: Path | None = None
-    if args:
-        if len(args) != 2 or args[0] != "--model":
+    rest = list(args)
+    fast = "--fast" in rest
+    rest = [a for a in rest if a != "--fast"]
+    if rest:
+        if len(rest) != 2 or rest[0] != "--model":
             print(USAGE, file=sys.stderr)
             return 2
-        model_dir = Path(args[1])
+        model_dir = Path(rest[1])
     try:
         model = load_model(model_dir)
     except ArtifactError as exc:
@@ -36,7 +40,7 @@ def _classify(args: Sequence[str]) -> int:
     stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
     stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="backslashreplace")
     try:
-        return run_classify(stdin, stdout, model)
+        return run_classify(stdin, stdout, model, fast=fast)
     finally:
         stdout.flush()
 

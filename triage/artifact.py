@@ -49,6 +49,10 @@ OPTIONAL_ARRAY_DTYPES = {
     "piece_vectors": np.int8,
     "piece_scale": np.float32,
     "piece_weight": np.float32,
+    # Present when the model has the full reading (triage.encoder).
+    "full_weights": np.float16,
+    "encoder_weights": np.float32,
+    "full_bias": np.float32,
 }
 
 

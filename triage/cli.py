@@ -7,7 +7,8 @@ and ``lang`` (strings or null).
 Output: one JSON object per non-blank input line, in input order, with
 ``spam``, ``spam_score``, ``sentiment``, ``toxic``, ``toxicity_score``,
 ``intent``, ``intent_score``, ``priority``, ``priority_score``, ``lang``,
-``reasons``, ``model_version`` (and ``urgency``, ``time_cue``).
+``reasons``, ``model_version`` (and ``urgency``, ``time_cue``, ``safety``, ``scam``,
+``reading``: "full" with the sentence encoder, "fast" with ``--fast``).
 
 Errors: a line that is not valid JSON, not an object, or has no string
 ``text`` yields ``{"error": "..."}`` on its own output line and the rest go
@@ -27,6 +28,8 @@ from typing import Any, TextIO
 from triage.classifier import MessageInput, Model, load_model
 
 BATCH = 4096
+# The full reading answers in smaller batches, so a stream's first lines come back soon.
+FULL_BATCH = 256
 MAX_LINE_CHARS = 1_000_000
 _OPTIONAL = ("author", "network", "lang")
 _OUTPUT_FIELDS = (
@@ -46,6 +49,7 @@ _OUTPUT_FIELDS = (
     "time_cue",
     "safety",
     "scam",
+    "reading",
 )
 
 
@@ -73,13 +77,13 @@ def parse_line(line: str) -> MessageInput | str:
     )
 
 
-def _batches(lines: Iterable[str]) -> Iterator[list[MessageInput | str]]:
+def _batches(lines: Iterable[str], size: int = BATCH) -> Iterator[list[MessageInput | str]]:
     batch: list[MessageInput | str] = []
     for line in lines:
         if not line.strip():
             continue
         batch.append(parse_line(line))
-        if len(batch) >= BATCH:
+        if len(batch) >= size:
             yield batch
             batch = []
     if batch:
@@ -91,12 +95,18 @@ def _output(result: Any) -> dict[str, Any]:
     return {name: data[name] for name in _OUTPUT_FIELDS}
 
 
-def run_classify(stdin: TextIO, stdout: TextIO, model: Model | None = None) -> int:
-    """Classify JSON Lines from ``stdin`` to ``stdout``; returns the exit status."""
+def run_classify(
+    stdin: TextIO, stdout: TextIO, model: Model | None = None, *, fast: bool = False
+) -> int:
+    """Classify JSON Lines from ``stdin`` to ``stdout``; returns the exit status.
+
+    The full reading runs the sentence encoder (about a hundred messages a second);
+    ``fast`` the linear heads alone (thousands a second), for bulk work."""
     model = model or load_model()
-    for batch in _batches(stdin):
+    batch_size = BATCH if fast or not model.reads_full else FULL_BATCH
+    for batch in _batches(stdin, batch_size):
         messages = [item for item in batch if isinstance(item, MessageInput)]
-        results = iter(model.classify(messages))
+        results = iter(model.classify(messages, fast=fast))
         lines: list[str] = []
         for item in batch:
             if isinstance(item, str):

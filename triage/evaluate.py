@@ -285,7 +285,7 @@ def evaluate(
         target = model_dir or Path(tmp) / "eval-model"
         started = time.monotonic()
         if retrain or not (target / "manifest.json").exists():
-            train(data_dir, None, target, eval_copy=True)
+            train(data_dir, None, target, eval_copy=True, use_encoder=True)
             print(f"trained the evaluation copy in {time.monotonic() - started:.0f}s", file=out)
         model = load_model(target)
         corpus = load_corpus(data_dir)
@@ -322,10 +322,11 @@ def evaluate(
                 scores["priority"] = ranking_auc(ranked, urgent)
         naive = naive_baseline(corpus, splits) if baseline else {}
         records = load_independent()
+        fast_independent = None
         if records:
-            unseen = model.classify(
-                [MessageInput(str(r["text"]), str(r.get("author") or "")) for r in records]
-            )
+            inputs = [MessageInput(str(r["text"]), str(r.get("author") or "")) for r in records]
+            unseen = model.classify(inputs)
+            fast_independent = independent_scores(model.classify(inputs, fast=True), records, {})
             _print_labels(
                 f"independent intent ({len(records)} rows)",
                 [str(r["intent"]) for r in records],
@@ -354,7 +355,17 @@ def evaluate(
         base = f"{naive[key]:.3f}" if key in naive else "-"
         print(f"| {title} | {base} | {scores[key]:.3f} | >= {goal:.2f} |", file=out)
     if independent is not None:
+        print(f"\nreading: {'full (sentence encoder)' if model.reads_full else 'fast'}", file=out)
         print_independent(independent, out)
+    if fast_independent is not None and model.reads_full:
+        print("\nreading: fast (linear heads alone, `classify --fast`)", file=out)
+        print_independent(fast_independent, out)
+        scores.update(
+            {
+                "independent_fast_intent": fast_independent.intent_macro_f1,
+                "independent_fast_priority": fast_independent.priority_auc,
+            }
+        )
     scores.update({f"naive_{k}": v for k, v in naive.items()})
     return scores
 

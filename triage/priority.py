@@ -12,8 +12,13 @@ The score (0-100) adds up:
    Up to +/-22 points (:data:`URGENCY_POINTS`): one priority step. When it
    says "pressing" (:data:`PRESSING`) the reasons say so, and an urgent
    message always carries at least one reason.
-3. **A time-critical word** ("tonight", "demain", "dringend") on a business
-   message or a question: +10, and it is named in the reasons.
+3. **A time-critical word** ("tonight", "demain", "dringend", "stasera") on a
+   business message or a question: +10, and it is named in the reasons. A
+   time-critical *case* (a fan locked out at the door, a same-week offer or
+   replacement slot, a deadline today, a venue problem before the show,
+   something lost at tonight's show: :data:`triage.reasons.MUST_SEE`) starts
+   any intent at :data:`MUST_SEE_FLOOR` before those +10, so it is ``high`` at
+   least (``urgent`` for business), and abuse does not sink it below ``high``.
 4. **Who is writing** (:class:`PriorityContext`): industry contacts and
    superfans up, bots and trolls down.
 5. **How long they wait**: up to +20 over three days, plus +8 for a question
@@ -34,6 +39,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
+
+from triage import reasons as R
 
 INTENT_BASE = {
     "booking": 72,
@@ -60,14 +67,6 @@ USUAL_PRIORITY = {
 PRIORITY_ORDER = ("urgent", "high", "normal", "low")
 URGENCY_POINTS = 22.0
 PRESSING = 0.7  # an urgency this high is worth naming among the reasons
-INTENT_NOUNS = {
-    "booking": "booking",
-    "support": "support request",
-    "press": "press request",
-    "collab": "collaboration",
-    "question": "question",
-    "complaint": "complaint",
-}
 TIME_CUE_POINTS = 10.0
 BUSINESS = frozenset({"booking", "support", "press", "collab"})
 THRESHOLDS = (("urgent", 80), ("high", 60), ("normal", 35))
@@ -78,13 +77,16 @@ WAIT_CEILING_BUSINESS = 79  # the top of "high": waiting alone never makes a mes
 # problem or a known contact's booking is high; it takes a time-critical word
 # or days of waiting to make it urgent.
 SEGMENT_BONUS = {
-    "industry": (6, "industry contact"),
-    "superfan": (6, "superfan"),
-    "regular": (3, "regular fan"),
-    "lapsed": (2, "returning fan"),
+    "industry": (6, R.INDUSTRY_CONTACT),
+    "superfan": (6, R.SUPERFAN),
+    "regular": (3, R.REGULAR_FAN),
+    "lapsed": (2, R.RETURNING_FAN),
     "new": (0, ""),
 }
 SAFETY_FLOOR = 95
+# A time-critical case (:data:`triage.reasons.MUST_SEE`) starts here, then gains the
+# clock's points: high for a question or complaint, urgent for business.
+MUST_SEE_FLOOR = 62
 SPAM_CAP = 5
 ABUSE_CAP = 20
 TROLL_CAP = 15
@@ -134,11 +136,9 @@ def priority_for(score: int) -> str:
 
 
 def waiting_words(hours: float) -> str:
-    if hours >= 48:
-        return f"waiting {int(hours // 24)} days"
     if hours >= 24:
-        return "waiting 1 day"
-    return f"waiting {int(hours)} hours"
+        return R.say_n(R.WAITING_DAYS, int(hours // 24))
+    return R.say_n(R.WAITING_HOURS, int(hours))
 
 
 def score_priority(
@@ -148,12 +148,12 @@ def score_priority(
     ctx = ctx or PriorityContext()
     danger = getattr(classification, "safety", None)
     if danger:
-        said = [f"safety: {danger}"]
+        said = [R.say(R.SAFETY, danger=danger)]
         if ctx.waiting_hours >= 2:
             said.append(waiting_words(ctx.waiting_hours))
         return "urgent", min(100, SAFETY_FLOOR + min(5, int(ctx.waiting_hours))), said
     if classification.spam:
-        return "low", min(SPAM_CAP, round(classification.urgency * SPAM_CAP)), ["spam"]
+        return "low", min(SPAM_CAP, round(classification.urgency * SPAM_CAP)), [R.SPAM]
 
     intent = classification.intent
     score = float(INTENT_BASE.get(intent, INTENT_BASE["other"]))
@@ -161,18 +161,23 @@ def score_priority(
     score += URGENCY_POINTS * 2.0 * (classification.urgency - 0.5)
     reasons: list[str] = []
 
-    pressing = f"pressing for a {INTENT_NOUNS.get(intent, 'message')}"
+    pressing = R.PRESSING.get(intent, R.PRESSING["other"])
     cue = classification.time_cue
-    if cue and (intent in BUSINESS or intent == "question"):
+    must_see = R.MUST_SEE.get(cue or "")
+    if must_see:
+        # A fan locked out tonight, a same-week offer: at least high whatever the intent.
+        score = max(score, MUST_SEE_FLOOR) + TIME_CUE_POINTS
+        reasons.append(must_see)
+    elif cue and (intent in BUSINESS or intent == "question"):
         score += TIME_CUE_POINTS
-        reasons.append(f"time-critical: '{cue}'")
+        reasons.append(R.say(R.TIME_CRITICAL, cue=cue))
     elif classification.urgency >= PRESSING:
         # The urgency head lifted it without a clock word: say so, so no urgent
         # conversation is left without a reason.
         reasons.append(pressing)
     if intent == "support" and classification.sentiment == "negative":
         score += 4
-        reasons.append("upset fan")
+        reasons.append(R.UPSET_FAN)
 
     segment = ctx.segment
     if ctx.industry or segment == "industry":
@@ -190,18 +195,19 @@ def score_priority(
         reasons.append(waiting_words(ctx.waiting_hours))
     if ctx.unanswered_question:
         score += 8
-        reasons.append("question still unanswered")
+        reasons.append(R.QUESTION_UNANSWERED)
     ceiling = WAIT_CEILING_BUSINESS if intent in BUSINESS else WAIT_CEILING
     score = min(score, max(before_waiting, ceiling))
 
     if segment == "bot":
-        return "low", min(SPAM_CAP, int(score)), ["bot account", *reasons]
+        return "low", min(SPAM_CAP, int(score)), [R.BOT_ACCOUNT, *reasons]
     if classification.toxic:
-        score = min(score, ABUSE_CAP)
-        reasons.insert(0, "abusive language")
+        # A fan swearing at a scanner that will not let them in still needs someone tonight.
+        score = min(score, MUST_SEE_FLOOR if must_see else ABUSE_CAP)
+        reasons.insert(0, R.ABUSIVE)
     if segment == "troll":
         score = min(score, TROLL_CAP)
-        reasons.insert(0, "troll")
+        reasons.insert(0, R.TROLL)
 
     final = max(0, min(100, round(score)))
     if priority_for(final) == "urgent" and not reasons:

@@ -48,6 +48,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from triage import reasons as R
 from triage.reasons import set_by
 
 BOT_SPAM_SHARE = 0.5
@@ -160,11 +161,11 @@ def industry_evidence(identities: Iterable[tuple[str, str, str, str]]) -> str | 
         if network == "email" and "@" in handle:
             local, _, domain = handle.lower().rpartition("@")
             if domain not in _WEBMAIL and (_TRADE.search(local) or _TRADE.search(domain)):
-                return f"writes from {domain}"
+                return R.say(R.WRITES_FROM, domain=domain)
         for words in (name, bio):
             match = _TRADE_NAME.search(words or "")
             if match:
-                return f"profile says '{match.group(0)}'"
+                return R.say(R.PROFILE_SAYS, words=match.group(0))
     return None
 
 
@@ -214,9 +215,9 @@ def segment_fan(stats: FanStats, now: datetime | None = None) -> FanSegment:
         return FanSegment(stats.marked, engagement, [by])
     spam_count = round(stats.spam_share * count)
     if spam_count >= BOT_MIN_SPAM and stats.spam_share >= BOT_SPAM_SHARE:
-        return FanSegment("bot", engagement, [f"{spam_count} of {count} messages are spam"])
+        return FanSegment("bot", engagement, [R.say_n(R.SPAM_SHARE, spam_count, total=count)])
     if stats.toxic_share >= TROLL_TOXIC_SHARE and toxic_count >= TROLL_MIN_TOXIC:
-        return FanSegment("troll", engagement, [f"{toxic_count} abusive messages"])
+        return FanSegment("troll", engagement, [R.say_n(R.ABUSIVE_MESSAGES, toxic_count)])
     if stats.industry_evidence:
         return FanSegment("industry", engagement, [stats.industry_evidence])
     if (
@@ -226,27 +227,31 @@ def segment_fan(stats: FanStats, now: datetime | None = None) -> FanSegment:
         return FanSegment(
             "industry",
             engagement,
-            [f"{stats.industry_messages} booking, press or collaboration messages"],
+            [R.say_n(R.BUSINESS_MESSAGES, stats.industry_messages)],
         )
     if count >= REGULAR_MIN_MESSAGES and silent >= LAPSED_AFTER_DAYS:
         return FanSegment(
-            "lapsed", engagement, [f"{count} messages, silent for {int(silent)} days"]
+            "lapsed",
+            engagement,
+            [R.PARTS.join((R.say_n(R.MESSAGES, count), R.say_n(R.SILENT_FOR, int(silent))))],
         )
     if engagement >= SUPERFAN_MIN_ENGAGEMENT and count >= SUPERFAN_MIN_MESSAGES:
-        reasons = [f"{count} messages", f"engagement {engagement:.0f}"]
+        reasons = [R.say_n(R.MESSAGES, count), R.say(R.ENGAGEMENT, score=f"{engagement:.0f}")]
         if networks > 1:
-            reasons.append(f"on {networks} networks")
+            reasons.append(R.say_n(R.ON_NETWORKS, networks))
         if stats.avg_sentiment > 0.3:
-            reasons.append("mostly positive")
+            reasons.append(R.MOSTLY_POSITIVE)
         return FanSegment("superfan", engagement, reasons)
     if count >= REGULAR_MIN_MESSAGES and stats.conversations >= REGULAR_MIN_CONVERSATIONS:
         return FanSegment(
-            "regular", engagement, [f"{count} messages in {stats.conversations} conversations"]
+            "regular",
+            engagement,
+            [R.say_n(R.MESSAGES_IN_CONVERSATIONS, count, conversations=stats.conversations)],
         )
     first_days = _days(now, stats.first_seen) if stats.first_seen else 0.0
-    reason = "first message" if count <= 1 else f"{count} messages"
+    parts = [R.FIRST_MESSAGE if count <= 1 else R.say_n(R.MESSAGES, count)]
     if stats.first_seen:
-        reason += (
-            f", first seen {int(first_days)} days ago" if first_days >= 1 else ", first seen today"
+        parts.append(
+            R.say_n(R.FIRST_SEEN_AGO, int(first_days)) if first_days >= 1 else R.FIRST_SEEN_TODAY
         )
-    return FanSegment("new", engagement, [reason])
+    return FanSegment("new", engagement, [R.PARTS.join(parts)])

@@ -56,6 +56,12 @@ from triage.text import normalise_text
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 CORRECTION_WEIGHT = 20.0
+# Heads that also get a full reading: the same features plus the sentence encoder's
+# vector of the message (triage/encoder.py), times ENCODER_ALPHA. Spam and toxicity
+# do not: the encoder places messages by topic, and a link to one's own channel or
+# an insult shares its topic with harmless comments (``python -m triage.probe``).
+ENCODED_TASKS = ("intent", "sentiment", "urgency", "safety")
+ENCODER_ALPHA = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,18 +267,26 @@ def train(
     max_rows_per_source: int | None = None,
     tune_thresholds: bool = True,
     use_pieces: bool = True,
+    use_encoder: bool = False,
     key: bytes | None = None,
     seed: int = 0,
     log: Callable[[str], None] | None = None,
+    step: Callable[[str, dict[str, int]], None] | None = None,
 ) -> ModelInfo:
     """Train every head and write the model to ``out_dir``; returns its :class:`ModelInfo`.
 
     ``max_rows_per_source`` trains on a sample (tests, quick checks);
     ``key`` signs the manifest (see :mod:`triage.artifact`);
-    ``use_pieces=False`` leaves the word-piece vectors out (comparisons).
+    ``use_pieces=False`` leaves the word-piece vectors out (comparisons);
+    ``use_encoder=True`` also trains the full reading of :data:`ENCODED_TASKS`
+    (the sentence encoder's vectors, cached on disk; minutes the first time).
+    ``step`` is told each stage as it starts (``read``, ``features``, ``head``,
+    ``check``, ``save``, with its figures) so a caller can show a retraining's
+    progress live; ``log`` is for people reading a terminal.
     """
     started = time.monotonic()
     say = log or (lambda _msg: None)
+    mark = step or (lambda _name, _figures: None)
     data_dir = data_dir or default_data_dir()
     out_dir = out_dir or MODEL_DIR
     corpus = load_corpus(data_dir)
@@ -282,6 +296,7 @@ def train(
     fixes, rejected = corrections_rows(corrections or [], CORRECTION_WEIGHT)
     rows += fixes
     say(f"{len(rows)} training rows ({len(fixes)} corrections, {rejected} rejected)")
+    mark("features", {"num": len(rows), "corrections": len(fixes)})
 
     config = FeatureConfig()
     lexicon = build_lexicon()
@@ -308,13 +323,17 @@ def train(
             views[wanted] = (X @ sp.diags(keep)).tocsr()
         return views[wanted]
 
+    encoded = _encoded_rows(rows, say) if use_encoder else None
+    full_blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    full_heads: list[dict[str, Any]] = []
     weight_blocks: list[np.ndarray] = []
     bias_blocks: list[np.ndarray] = []
     heads: list[dict[str, Any]] = []
     info = ModelInfo("", str(out_dir), "", eval_copy)
     column = 0
     intent_model: Any = None
-    for spec in HEADS:
+    for number, spec in enumerate(HEADS, start=1):
+        mark("head", {"num": number, "total": len(HEADS)})
         index, w = head_rows(spec, rows)
         Xh = columns_for(spec)[index]
         if spec.task == "urgency":
@@ -330,6 +349,7 @@ def train(
         coef, bias = _expand(model, spec)
         threshold = 0.5
         if spec.binary and spec.tune and tune_thresholds:
+            mark("check", {"num": number, "total": len(HEADS)})
             threshold = _tune_threshold(spec, Xh, y, w, [rows[i] for i in index], seed)
         width = coef.shape[1]
         heads.append(
@@ -345,12 +365,21 @@ def train(
         column += width
         weight_blocks.append(coef)
         bias_blocks.append(bias)
+        if encoded is not None and spec.task in ENCODED_TASKS:
+            E = sp.csr_matrix(ENCODER_ALPHA * encoded[index])
+            full = _fit(spec, sp.hstack([Xh, E]).tocsr(), y, w, seed)
+            full_coef, full_bias = _expand(full, spec)
+            start = sum(b[0].shape[1] for b in full_blocks)
+            full_heads.append({"task": spec.task, "start": start, "stop": start + width})
+            split = Xh.shape[1]
+            full_blocks.append((full_coef[:split], full_coef[split:] * ENCODER_ALPHA, full_bias))
         info.rows[spec.task] = len(index)
         info.thresholds[spec.task] = threshold
         say(
             f"{spec.task}: {len(index)} rows, threshold {threshold}, {time.monotonic() - started:.0f}s"
         )
 
+    mark("save", {})
     weights = np.hstack(weight_blocks)
     # The scratch column (unknown n-grams, idf 0) must score nothing.
     weights[featuriser.scratch] = 0.0
@@ -362,6 +391,12 @@ def train(
         "bias": np.concatenate(bias_blocks).astype(np.float32),
     }
     vocab: dict[str, Any] = {"words": vocabulary.words, "lexicon": lexicon}
+    if full_blocks:
+        full_weights = np.hstack([b[0] for b in full_blocks])
+        full_weights[featuriser.scratch] = 0.0
+        arrays["full_weights"] = full_weights.astype(np.float16)
+        arrays["encoder_weights"] = np.hstack([b[1] for b in full_blocks]).astype(np.float32)
+        arrays["full_bias"] = np.concatenate([b[2] for b in full_blocks]).astype(np.float32)
     if pieces is not None:
         arrays["piece_vectors"] = pieces.vectors
         arrays["piece_scale"] = pieces.scale
@@ -372,6 +407,9 @@ def train(
     if pieces is not None:
         digest.update(pieces.weight.tobytes())
         digest.update(pieces.vectors.tobytes())
+    if full_blocks:
+        digest.update(arrays["full_weights"].tobytes())
+        digest.update(arrays["encoder_weights"].tobytes())
     digest.update(json.dumps(vocab, sort_keys=True).encode())
     created = datetime.now(UTC)
     version = f"{created:%Y%m%d}-{digest.hexdigest()[:8]}"
@@ -380,6 +418,11 @@ def train(
         "created_at": created.isoformat(timespec="seconds"),
         "features": config.to_json(),
         "heads": heads,
+        **(
+            {"full_heads": full_heads, "encoder": {"sha256": _encoder_digest()}}
+            if full_heads
+            else {}
+        ),
         "training": {
             "eval_copy": eval_copy,
             "rows": info.rows,
@@ -395,6 +438,27 @@ def train(
     info.skipped = dict(corpus.skipped)
     info.seconds = round(time.monotonic() - started, 1)
     return info
+
+
+def _encoder_digest() -> str:
+    from triage.encoder import model_digest
+
+    return model_digest()
+
+
+def _encoded_rows(rows: Sequence[Row], say: Callable[[str], None]) -> np.ndarray:
+    """The encoder's vector of every row an encoded head learns from (zeros elsewhere)."""
+    from triage.encoder import DIM, encode_cached
+
+    wanted = sorted(
+        {int(i) for spec in HEADS if spec.task in ENCODED_TASKS for i in head_rows(spec, rows)[0]}
+    )
+    started = time.monotonic()
+    out = np.zeros((len(rows), DIM), dtype=np.float32)
+    if wanted:
+        out[wanted] = encode_cached([rows[i].text for i in wanted])
+    say(f"encoder: {len(wanted)} rows read in {time.monotonic() - started:.0f}s")
+    return out
 
 
 def head_rows(spec: HeadSpec, rows: Sequence[Row]) -> tuple[np.ndarray, np.ndarray]:
@@ -451,6 +515,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--extra", type=Path, default=None, help="corrections as JSON Lines")
     parser.add_argument("--eval-copy", action="store_true", help="leave the held-out splits out")
     parser.add_argument("--sample", type=int, default=None, help="at most N rows per source")
+    parser.add_argument(
+        "--fast-only", action="store_true", help="no full reading (no sentence encoder)"
+    )
     args = parser.parse_args(argv)
     corrections = read_corrections(args.extra) if args.extra else None
     info = train(
@@ -459,6 +526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.out,
         eval_copy=args.eval_copy,
         max_rows_per_source=args.sample,
+        use_encoder=not args.fast_only,
         log=lambda msg: print(msg, file=sys.stderr, flush=True),
     )
     print(json.dumps(info.to_json(), indent=1))

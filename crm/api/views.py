@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, g, jsonify, request
+import msgspec
+from flask import Blueprint, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,16 +16,18 @@ from werkzeug.exceptions import HTTPException
 
 from crm.api import serialize
 from crm.api.openapi import document
+from crm.api.serialize import MAX_ID, MAX_LIMIT
 from crm.app import db
-from crm.services import api_tokens, triage_actions
+from crm.services import api_tokens, identity, triage_actions
 from crm.services import conversations as conv_svc
+from crm.services import review as review_svc
 from crm.services.messages import UserError
 from inbox import outbox
 from models import Channel, Conversation, ConversationStatus, Fan, Identity, Reply, Role
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 F = TypeVar("F", bound=Callable[..., Any])
-MAX_LIMIT = 100
+S = TypeVar("S", bound=msgspec.Struct)
 MAX_MESSAGES = 200
 
 
@@ -36,7 +38,12 @@ class ApiError(Exception):
 
 
 def error(status: int, code: str, message: str) -> ResponseReturnValue:
-    return jsonify(error={"code": code, "message": message}), status
+    return reply_json(serialize.Error(serialize.ErrorDetail(code, message)), status)
+
+
+def reply_json(value: msgspec.Struct, status: int = 200) -> ResponseReturnValue:
+    """A struct as the JSON body the OpenAPI document describes (generated from the same type)."""
+    return Response(serialize.encode(value), status=status, mimetype="application/json")
 
 
 @bp.errorhandler(ApiError)
@@ -88,9 +95,6 @@ def _zone() -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
-
-
 def _checked_id(value: int, what: str) -> int:
     """Ids the database can hold; anything else cannot exist (404, never a 500)."""
     if not 1 <= value <= MAX_ID:
@@ -106,11 +110,15 @@ def _conversation(conversation_id: int) -> Conversation:
         raise ApiError(404, "not_found", "No such conversation.") from None
 
 
-def _json_body() -> dict[str, Any]:
+def _json_body(shape: type[S]) -> S:
+    """The request body as ``shape``; a value of the wrong type is a 422 that names it."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(400, "bad_request", "The body must be a JSON object.")
-    return body
+    try:
+        return msgspec.convert(body, shape)
+    except msgspec.ValidationError as exc:
+        raise ApiError(422, "invalid", str(exc)) from None
 
 
 @bp.get("/openapi.json")
@@ -121,10 +129,8 @@ def openapi() -> ResponseReturnValue:
 @bp.get("/me")
 @token_required()
 def me() -> ResponseReturnValue:
-    return jsonify(
-        user={"id": g.api_user.id, "name": g.api_user.name, "email": g.api_user.email},
-        workspace_id=g.api_workspace_id,
-    )
+    user = serialize.User(id=g.api_user.id, name=g.api_user.name, email=g.api_user.email)
+    return reply_json(serialize.Me(user=user, workspace_id=g.api_workspace_id))
 
 
 @bp.get("/conversations")
@@ -138,10 +144,8 @@ def list_conversations() -> ResponseReturnValue:
     if cursor is not None and len(cursor) > 200:
         raise ApiError(400, "bad_request", "after is not a cursor from this API.")
     page = conv_svc.list_inbox(db(), g.api_workspace_id, flt, cursor=cursor, limit=_limit())
-    return jsonify(
-        data=[serialize.conversation(r.conversation, r.channel, r.fan) for r in page.rows],
-        next=page.next_cursor,
-    )
+    rows = [serialize.conversation(r.conversation, r.channel, r.fan) for r in page.rows]
+    return reply_json(serialize.ConversationPage(data=rows, next=page.next_cursor))
 
 
 @bp.get("/conversations/<int(signed=True):conversation_id>")
@@ -151,48 +155,31 @@ def get_conversation(conversation_id: int) -> ResponseReturnValue:
     channel = db().get_one(Channel, conv.channel_id)
     fan = db().get(Fan, conv.fan_id) if conv.fan_id else None
     messages, older = conv_svc.load_messages(db(), conv.id, window=MAX_MESSAGES)
-    return jsonify(
-        **serialize.conversation(conv, channel, fan),
-        older_messages=older,
-        messages=[serialize.message(m) for m in messages],
-    )
+    return reply_json(serialize.conversation_detail(conv, channel, fan, list(messages), older))
 
 
-def _apply_conversation_update(session: Session, conv: Conversation, body: dict[str, Any]) -> None:
+def _apply_conversation_update(
+    session: Session, conv: Conversation, body: serialize.ConversationUpdate
+) -> None:
     """The status and assignee changes of a PATCH; a refused one raises ``UserError``."""
-    if "status" in body:
-        status = body["status"]
-        if status not in {s.value for s in ConversationStatus}:
-            raise ApiError(422, "invalid", "status must be open, snoozed or done.")
-        if status == "done":
-            triage_actions.mark_done(session, conv, g.api_user.id)
-        elif status == "open":
-            triage_actions.reopen(session, conv, g.api_user.id)
-        else:
-            until = body.get("snooze_until")
-            when = None
-            if until is not None:
-                try:
-                    when = datetime.fromisoformat(str(until))
-                except ValueError:
-                    raise ApiError(
-                        422, "invalid", "snooze_until must be an ISO 8601 time."
-                    ) from None
-                if when.tzinfo is None:
-                    raise ApiError(422, "invalid", "snooze_until needs a time zone.")
-            triage_actions.snooze(session, conv, g.api_user.id, when)
-    if "assignee_id" in body:
-        assignee = body["assignee_id"]
-        if assignee is not None and (not isinstance(assignee, int) or isinstance(assignee, bool)):
-            raise ApiError(422, "invalid", "assignee_id must be a user id or null.")
-        triage_actions.assign(session, conv, g.api_user.id, assignee)
+    if body.status is ConversationStatus.DONE:
+        triage_actions.mark_done(session, conv, g.api_user.id)
+    elif body.status is ConversationStatus.OPEN:
+        triage_actions.reopen(session, conv, g.api_user.id)
+    elif body.status is ConversationStatus.SNOOZED:
+        until = body.snooze_until
+        triage_actions.snooze(
+            session, conv, g.api_user.id, None if until is msgspec.UNSET else until
+        )
+    if body.assignee_id is not msgspec.UNSET:
+        triage_actions.assign(session, conv, g.api_user.id, body.assignee_id)
 
 
 @bp.patch("/conversations/<int(signed=True):conversation_id>")
 @token_required(Role.AGENT)
 def update_conversation(conversation_id: int) -> ResponseReturnValue:
     conv = _conversation(conversation_id)
-    body = _json_body()
+    body = _json_body(serialize.ConversationUpdate)
     session = db()
     try:
         _apply_conversation_update(session, conv, body)
@@ -202,31 +189,29 @@ def update_conversation(conversation_id: int) -> ResponseReturnValue:
     session.commit()
     channel = session.get_one(Channel, conv.channel_id)
     fan = session.get(Fan, conv.fan_id) if conv.fan_id else None
-    return jsonify(serialize.conversation(conv, channel, fan))
+    return reply_json(serialize.conversation(conv, channel, fan))
 
 
 @bp.post("/conversations/<int(signed=True):conversation_id>/replies")
 @token_required(Role.AGENT)
 def create_reply(conversation_id: int) -> ResponseReturnValue:
     conv = _conversation(conversation_id)
-    body = _json_body()
-    text = body.get("text")
-    key = body.get("idempotency_key")
-    if not isinstance(text, str):
-        raise ApiError(422, "invalid", "text must be a string.")
-    if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= 64):
-        raise ApiError(422, "invalid", "idempotency_key must be a string of 1 to 64 characters.")
+    body = _json_body(serialize.NewReply)
     session = db()
     try:
         queued = outbox.queue_reply(
             session,
             conv,
             g.api_user.id,
-            text,
-            idempotency_key=key,
-            confirm_identical=body.get("confirm_identical") is True,
+            body.text,
+            in_reply_to_id=body.in_reply_to,
+            idempotency_key=body.idempotency_key,
+            confirm_identical=body.confirm_identical,
         )
         session.commit()
+    except outbox.BadReplyParent as exc:
+        session.rollback()
+        raise ApiError(422, f"in_reply_to_{exc.code}", str(exc)) from None
     except outbox.IdenticalText as exc:
         session.rollback()
         raise ApiError(409, "identical_text", str(exc)) from None
@@ -234,7 +219,7 @@ def create_reply(conversation_id: int) -> ResponseReturnValue:
         session.rollback()
         raise ApiError(422, "invalid", str(exc)) from None
     reply = session.get_one(Reply, queued.reply_id)
-    return jsonify(serialize.reply(reply)), 202
+    return reply_json(serialize.reply(reply), 202)
 
 
 @bp.get("/replies/<int(signed=True):reply_id>")
@@ -243,7 +228,7 @@ def get_reply(reply_id: int) -> ResponseReturnValue:
     reply = db().get(Reply, _checked_id(reply_id, "reply"))
     if reply is None or reply.workspace_id != g.api_workspace_id:
         raise ApiError(404, "not_found", "No such reply.")
-    return jsonify(serialize.reply(reply))
+    return reply_json(serialize.reply(reply))
 
 
 @bp.get("/fans")
@@ -263,9 +248,11 @@ def list_fans() -> ResponseReturnValue:
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    return jsonify(
-        data=[serialize.fan_summary(f) for f in rows],
-        next=str(rows[-1].id) if more and rows else None,
+    return reply_json(
+        serialize.FanPage(
+            data=[serialize.fan_summary(f) for f in rows],
+            next=str(rows[-1].id) if more and rows else None,
+        )
     )
 
 
@@ -276,4 +263,26 @@ def get_fan(fan_id: int) -> ResponseReturnValue:
     if fan is None or fan.workspace_id != g.api_workspace_id:
         raise ApiError(404, "not_found", "No such fan.")
     identities = list(db().scalars(select(Identity).where(Identity.fan_id == fan.id)))
-    return jsonify(serialize.fan(fan, identities))
+    return reply_json(serialize.fan(fan, identities))
+
+
+@bp.get("/fans/<int(signed=True):fan_id>/suggestions")
+@token_required()
+def fan_suggestions(fan_id: int) -> ResponseReturnValue:
+    """Other fans that are probably this person, each with its evidence (a person links them)."""
+    fan = db().get(Fan, _checked_id(fan_id, "fan"))
+    if fan is None or fan.workspace_id != g.api_workspace_id:
+        raise ApiError(404, "not_found", "No such fan.")
+    found = identity.suggestions_for(db(), g.api_workspace_id, fan.id)
+    return reply_json(serialize.FanSuggestions(data=[serialize.fan_suggestion(s) for s in found]))
+
+
+@bp.get("/reports/weekly")
+@token_required()
+def weekly_report() -> ResponseReturnValue:
+    try:
+        rv = review_svc.load(db(), g.api_workspace_id, request.args.get("week") or None)
+    except UserError as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None
+    db().commit()  # finished weeks counted now are kept (review_weeks)
+    return reply_json(serialize.weekly_report(review_svc.document(rv)))

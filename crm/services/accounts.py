@@ -170,3 +170,32 @@ def membership(session: Session, user_id: int, workspace_id: int) -> Membership 
             Membership.user_id == user_id, Membership.workspace_id == workspace_id
         )
     )
+
+
+def acting_user(session: Session, workspace_id: int, email: str | None, role: Role) -> User:
+    """Who does something from outside the web app (the command line): ``email``, else the
+    workspace's first owner. Either way a member with at least ``role``, as the web asks.
+
+    Every action has a person behind it in the audit trail, and a reply is always
+    written by someone: there is no anonymous or automatic sender.
+    """
+    if email:
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        member = membership(session, user.id, workspace_id) if user else None
+        if user is None or member is None:
+            raise AccountError(f"{email} is not a member of this workspace.")
+        if not member.role.at_least(role):
+            raise AccountError(
+                f"{email} is a {member.role.value}: this needs the {role.value} role or above."
+            )
+        return user
+    owner = session.scalar(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.workspace_id == workspace_id, Membership.role == Role.OWNER)
+        .order_by(Membership.id)
+        .limit(1)
+    )
+    if owner is None:
+        raise AccountError("This workspace has no owner: say who acts with --as EMAIL.")
+    return owner

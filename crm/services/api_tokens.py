@@ -66,5 +66,25 @@ def revoke(session: Session, token_id: int, user_id: int) -> bool:
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user_id:
         return False
-    row.revoked_at = utcnow()
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(
+            AuditEvent(
+                workspace_id=row.workspace_id,
+                user_id=user_id,
+                action="api_token.revoked",
+                data={"token_id": row.id, "name": row.name},
+            )
+        )
     return True
+
+
+def tokens_of(session: Session, user_id: int, workspace_id: int) -> list[ApiToken]:
+    """A person's tokens for this workspace, newest first (revoked ones too, marked)."""
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user_id, ApiToken.workspace_id == workspace_id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )

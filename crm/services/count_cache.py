@@ -4,11 +4,14 @@ Every inbox page and every live poll shows a count per saved view. At a million
 messages the seven capped counts cost more than the rest of the page, yet a
 count is a glance that the live poll refreshes every few seconds anyway. So a
 page reuses the counts computed for the same person less than ``ttl`` seconds
-ago, and any committed write to a table the counts depend on, made through this
-process's engine (a triage action, a classification, a new saved view), drops
-them all: one's own triage shows in the very next count. Writes from other
-processes (rq workers, other web processes) show within ``ttl`` seconds, as they
-would through the poll.
+ago. A committed write to a table the counts depend on, made through this
+process's engine, drops the writer's own counts when the request named its
+writer (:func:`writing_as`: one's own triage shows in the very next count), and
+every count otherwise (a classification job in the embedded worker, the command
+line). Teammates' writes, like writes from other processes (rq workers, other web
+processes), show within ``ttl`` seconds, as they would through the poll: with fifty
+people triaging, dropping everyone's counts at each write meant recounting on
+almost every page.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Hashable
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -28,6 +32,15 @@ _WRITE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 DEFAULT_TTL = 5.0  # seconds; the live poll's own interval
+
+# The start of the cache keys of the person whose writes this context commits.
+_writer: ContextVar[tuple[Hashable, ...] | None] = ContextVar("count_writer", default=None)
+
+
+def writing_as(*key_prefix: Hashable) -> None:
+    """Name the person writing in this context (the start of their cache keys), or
+    nobody (no arguments): their writes then drop their own counts only."""
+    _writer.set(key_prefix or None)
 
 
 def writes_watched_table(statement: str) -> bool:
@@ -61,9 +74,18 @@ class CountCache:
                 self._entries[key] = (now, dict(counts))
         return counts
 
-    def clear(self) -> None:
+    def clear(self, key_prefix: tuple[Hashable, ...] | None = None) -> None:
+        """Drop every count, or those whose key starts with ``key_prefix``."""
         with self._lock:
-            self._entries = {}
+            if key_prefix is None:
+                self._entries = {}
+            else:
+                n = len(key_prefix)
+                self._entries = {
+                    k: v
+                    for k, v in self._entries.items()
+                    if not (isinstance(k, tuple) and k[:n] == key_prefix)
+                }
             self._generation += 1
 
     def watch(self, engine: Engine) -> None:
@@ -77,7 +99,7 @@ class CountCache:
         @event.listens_for(engine, "commit")
         def _on_commit(conn: Any) -> None:
             if conn.info.pop("counts_stale", False):
-                self.clear()
+                self.clear(_writer.get())
 
         @event.listens_for(engine, "rollback")
         def _on_rollback(conn: Any) -> None:

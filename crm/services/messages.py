@@ -14,6 +14,18 @@ def N_(message: str) -> str:
     return message
 
 
+class Words(str):
+    """Marked words given as the value of another message ("Missing: %(fields)s."): the
+    English text joins them with ", "; where the message is shown each part is translated."""
+
+    parts: tuple[str, ...]
+
+    def __new__(cls, *parts: str) -> Words:
+        made = super().__new__(cls, ", ".join(parts))
+        made.parts = parts
+        return made
+
+
 class UserError(ValueError):
     """Something a person asked for cannot be done; the message says why, for them."""
 

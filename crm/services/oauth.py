@@ -27,6 +27,11 @@ query string where Meta documents it so) and into encrypted columns. They
 are never logged and never put into an error message: a ``requests`` error
 can quote the URL it failed on, so its text is not passed on.
 
+A Mastodon instance is a host the person types, so the sign-in reaches it only
+through :mod:`inbox.netguard` (public addresses only, pinned against DNS
+rebinding, https only, no redirects followed) and never quotes its answers:
+an error says the HTTP status, in case the "instance" is an internal service.
+
 Messages meant for the person are raised as :class:`OAuthError`.
 """
 
@@ -35,6 +40,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import re
@@ -52,6 +58,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.services import channels
+from crm.services.messages import N_, UserError, Words
+from inbox import netguard
 from inbox.config import Settings
 from inbox.credentials import CredentialBox
 from models import Channel, MastodonApp, OAuthState, utcnow
@@ -90,7 +98,6 @@ META_SCOPES: Mapping[str, str] = {
     "pages_manage_engagement,pages_manage_metadata",
     "instagram": "instagram_basic,instagram_manage_comments,pages_show_list,pages_read_engagement",
 }
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _TOKEN = re.compile(r"^[\x21-\x7e]{1,4096}$")  # printable ASCII, no spaces
@@ -102,8 +109,9 @@ _HOSTNAME = re.compile(
 )
 
 
-class OAuthError(Exception):
-    """A sign-in that did not work; the message is for the person and holds no secret."""
+class OAuthError(UserError):
+    """A sign-in that did not work; the message (an ``N_`` msgid and its values) is for the
+    person and holds no secret."""
 
 
 class StateRefused(OAuthError):
@@ -208,7 +216,7 @@ def endpoint(settings: Settings, name: str) -> str:
 def redirect_uri(settings: Settings, provider: str) -> str:
     """The one callback URL registered with the network: never built from the request."""
     if not settings.public_url:
-        raise OAuthError("Sign-in needs UNPLUGGED_PUBLIC_URL, the address of this Unplugged.")
+        raise OAuthError(N_("Sign-in needs UNPLUGGED_PUBLIC_URL, the address of this Unplugged."))
     return settings.public_url.rstrip("/") + CALLBACK_PATH.format(provider=provider)
 
 
@@ -234,7 +242,7 @@ class Account:
     display_name: str
     credentials: dict[str, str]
     base_url: str | None = None
-    description: str = ""  # for the pick page ("Page: ...")
+    description: str = ""  # the Page an Instagram account is linked to, for the pick page
 
 
 @dataclass(frozen=True)
@@ -275,6 +283,9 @@ class Http:
 
     label: str
     session: requests.Session | None = None  # one per request when not given
+    # A host the person typed (a Mastodon instance): connections are vetted by
+    # inbox.netguard and its error bodies are never quoted.
+    typed_host: bool = False
 
     def post_form(
         self,
@@ -293,7 +304,9 @@ class Http:
 
     def _send(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
         headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
-        session = self.session or requests.Session()
+        session = self.session or (
+            netguard.guarded_session() if self.typed_host else requests.Session()
+        )
         try:
             response = session.request(
                 method,
@@ -305,25 +318,37 @@ class Http:
                 **kwargs,
             )
             content = _read_bounded(response)
+        except netguard.BlockedAddress as exc:
+            raise OAuthError(
+                N_("%(network)s cannot be used: %(why)s"), network=self.label, why=str(exc)
+            ) from None
         except requests.Timeout:
-            raise OAuthError(f"{self.label} did not answer in time. Try again.") from None
+            raise OAuthError(
+                N_("%(network)s did not answer in time. Try again."), network=self.label
+            ) from None
         except requests.RequestException as exc:
             # The exception's text can quote the URL, query string (and secrets) included.
             raise OAuthError(
-                f"Could not reach {self.label} ({type(exc).__name__}). Try again."
+                N_("Could not reach %(network)s (%(error)s). Try again."),
+                network=self.label,
+                error=type(exc).__name__,
             ) from None
         finally:
             if self.session is None:
                 session.close()
         status = response.status_code
         if content is None:
-            raise OAuthError(f"{self.label} sent an answer too large to be one (HTTP {status}).")
+            raise OAuthError(
+                N_("%(network)s sent an answer too large to be one (HTTP %(status)s)."),
+                network=self.label,
+                status=status,
+            )
         try:
             body = json.loads(content)
         except ValueError:
             body = None
         if status >= 400:
-            reason = describe_error(body) if isinstance(body, dict) else ""
+            reason = describe_error(body) if isinstance(body, dict) and not self.typed_host else ""
             code = body.get("error") if isinstance(body, dict) else None
             raise Refused(
                 f"{self.label} refused the sign-in (HTTP {status}"
@@ -333,7 +358,10 @@ class Http:
                 code if isinstance(code, str) else None,
             )
         if not isinstance(body, dict):
-            raise OAuthError(f"{self.label} answered the sign-in with something unexpected.")
+            raise OAuthError(
+                N_("%(network)s answered the sign-in with something unexpected."),
+                network=self.label,
+            )
         return body
 
 
@@ -371,7 +399,7 @@ def describe_error(body: Mapping[str, Any]) -> str:
 
 def _token(value: object, what: str, label: str) -> str:
     if not isinstance(value, str) or not _TOKEN.match(value):
-        raise OAuthError(f"{label} sent no usable {what}.")
+        raise OAuthError(N_("%(network)s sent no usable %(what)s."), network=label, what=what)
     return value
 
 
@@ -379,7 +407,11 @@ def _ident(value: object, pattern: re.Pattern[str], what: str, label: str) -> st
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not pattern.match(value):
-        raise OAuthError(f"{label} described the account without a valid {what}.")
+        raise OAuthError(
+            N_("%(network)s described the account without a valid %(what)s."),
+            network=label,
+            what=what,
+        )
     return value
 
 
@@ -417,10 +449,17 @@ def begin(
     """Remember a new sign-in for ``network`` and return the URL of the network's consent page."""
     option = next((o for o in sign_in_options(settings) if o.network == network), None)
     if option is None:
-        raise OAuthError("This network has no sign-in; use the form below.")
+        raise OAuthError(N_("This network has no sign-in; use the form below."))
     if not option.ready:
+        # What is missing is the operator's business (the server log, the README), not
+        # the artist's: the page never names environment variables (issue 18).
+        log.warning("oauth sign-in for %s needs %s", network, ", ".join(option.missing))
         raise OAuthError(
-            f"Sign-in with {option.label} is not set up: set {', '.join(option.missing)}."
+            N_(
+                "Sign-in with %(network)s is not set up on this server yet; "
+                "enter the credentials by hand below."
+            ),
+            network=option.label,
         )
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64)
@@ -444,7 +483,7 @@ def begin(
     elif provider == "mastodon":
         instance_url = normalise_instance(instance or "")
         client_id, _secret = mastodon_app(
-            session, box, settings, instance_url, http or Http(instance_url)
+            session, box, settings, instance_url, http or Http(instance_url, typed_host=True)
         )
         url = _url(
             f"{instance_url}/oauth/authorize",
@@ -528,14 +567,16 @@ def _remember(
 def normalise_instance(raw: str) -> str:
     """``mastodon.social``, ``https://mastodon.social/`` or ``@me@mastodon.social``: the base URL.
 
-    https only (the tokens travel to it), except on this machine's loopback, and
-    no path, credentials or query: it is a server, not a page.
+    https only (the tokens travel to it), a public host (:mod:`inbox.netguard`:
+    no private, loopback or numeric forms; loopback over http only under
+    ``UNPLUGGED_ALLOW_LOOPBACK``), and no path, credentials or query: it is a
+    server, not a page. Where the name points is checked when it is reached.
     """
     text = raw.strip()
     if not text:
-        raise OAuthError("Enter your Mastodon server, like mastodon.social.")
+        raise OAuthError(N_("Enter your Mastodon server, like mastodon.social."))
     if len(text) > 253:
-        raise OAuthError("That Mastodon server address is too long.")
+        raise OAuthError(N_("That Mastodon server address is too long."))
     if "://" not in text:
         text = "https://" + text.rsplit("@", 1)[-1]
     parts = urlsplit(text)
@@ -544,20 +585,35 @@ def normalise_instance(raw: str) -> str:
         port = parts.port
     except ValueError:
         port = -1
+    loopback = netguard.is_loopback_name(host)
     if (
         parts.scheme not in ("https", "http")
-        or not (host in LOOPBACK_HOSTS or _HOSTNAME.match(host))
+        or not (loopback or _ip_host(host) or _HOSTNAME.match(host))
         or port == -1
         or "@" in parts.netloc
         or parts.path not in ("", "/")
         or parts.query
         or parts.fragment
     ):
-        raise OAuthError(f"{clean_text(raw, 80)!r} is not a Mastodon server address.")
-    if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
-        raise OAuthError("The Mastodon server must be reached over https://.")
+        raise OAuthError(
+            N_("%(address)r is not a Mastodon server address."), address=clean_text(raw, 80)
+        )
+    problem = netguard.host_problem(host)
+    if problem:
+        raise OAuthError(N_("That Mastodon server cannot be used: %(why)s"), why=problem)
+    if parts.scheme == "http" and not loopback:
+        raise OAuthError(N_("The Mastodon server must be reached over https://."))
     netloc = f"[{host}]" if ":" in host else host
     return f"{parts.scheme}://{netloc}" + (f":{port}" if port else "")
+
+
+def _ip_host(host: str) -> bool:
+    """An IP literal (the guard then says whether it is a public one)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def mastodon_app(
@@ -585,8 +641,8 @@ def mastodon_app(
             "website": str(settings.public_url),
         },
     )
-    client_id = _token(body.get("client_id"), "client id", instance_url)
-    client_secret = _token(body.get("client_secret"), "client secret", instance_url)
+    client_id = _token(body.get("client_id"), Words(N_("client id")), instance_url)
+    client_secret = _token(body.get("client_secret"), Words(N_("client secret")), instance_url)
     encrypted = box.encrypt({"client_secret": client_secret})
     if app is None:
         try:
@@ -658,7 +714,7 @@ def claim(
     """
     row = _take(session, state, "authorize", requester)
     if row.provider != provider:
-        raise StateRefused("This sign-in was started with another network. Start again.")
+        raise StateRefused(N_("This sign-in was started with another network. Start again."))
     data = box.decrypt(row.secrets_encrypted)
     return PendingSignIn(
         provider=row.provider,
@@ -673,7 +729,7 @@ def _take(session: Session, state: str, stage: str, requester: Requester) -> OAu
     row = _find(session, state, stage)
     deleted = session.execute(delete(OAuthState).where(OAuthState.id == row.id)).rowcount  # type: ignore[attr-defined]
     if deleted != 1:  # a concurrent callback with the same state won
-        raise StateRefused("This sign-in was already used. Start again from Channels.")
+        raise StateRefused(N_("This sign-in was already used. Start again from Channels."))
     _check_owner(row, requester)
     return row
 
@@ -688,21 +744,21 @@ def _find(session: Session, state: str, stage: str) -> OAuthState:
         )
     if row is None:
         raise StateRefused(
-            "This sign-in link is unknown or was already used. Start again from Channels."
+            N_("This sign-in link is unknown or was already used. Start again from Channels.")
         )
     return row
 
 
 def _check_owner(row: OAuthState, requester: Requester) -> None:
     if row.expires_at <= utcnow():
-        raise StateRefused("This sign-in took more than 10 minutes. Start again from Channels.")
+        raise StateRefused(N_("This sign-in took more than 10 minutes. Start again from Channels."))
     if (row.user_session_id, row.workspace_id, row.user_id) != (
         requester.session_id,
         requester.workspace_id,
         requester.user_id,
     ):
         raise StateRefused(
-            "This sign-in was started in another session or workspace. Start again here."
+            N_("This sign-in was started in another session or workspace. Start again here.")
         )
 
 
@@ -729,19 +785,21 @@ def finish(
             )
         reason = clean_text(params.get("error_description") or params.get("error_reason") or "")
         raise OAuthError(
-            f"{label} refused the sign-in: {clean_text(error, 60)}"
-            + (f" ({reason})" if reason else "")
-            + "."
+            N_("%(network)s refused the sign-in: %(error)s."),
+            network=label,
+            error=clean_text(error, 60) + (f" ({reason})" if reason else ""),
         )
     code = params.get("code", "")
     if not code or len(code) > 4096:
-        raise OAuthError(f"{label} came back without an authorization code. Start again.")
+        raise OAuthError(
+            N_("%(network)s came back without an authorization code. Start again."), network=label
+        )
     redirect = redirect_uri(settings, pending.provider)
     if pending.provider == "x":
         accounts = [_x_account(settings, http or Http("X"), code, redirect, pending)]
     elif pending.provider == "mastodon":
         assert pending.instance_url is not None
-        client = http or Http(pending.instance_url)
+        client = http or Http(pending.instance_url, typed_host=True)
         accounts = [_mastodon_account(session, box, settings, client, code, redirect, pending)]
     elif pending.provider == "google":
         accounts = [_youtube_account(settings, http or Http("Google"), code, redirect, pending)]
@@ -773,16 +831,16 @@ def _x_account(
         },
         auth=(client_id, secret) if secret else None,  # confidential clients authenticate
     )
-    access = _token(tokens.get("access_token"), "access token", "X")
+    access = _token(tokens.get("access_token"), Words(N_("access token")), "X")
     if "refresh_token" not in tokens:
-        raise OAuthError("X gave no refresh token: the app must ask for offline.access.")
-    refresh = _token(tokens.get("refresh_token"), "refresh token", "X")
+        raise OAuthError(N_("X gave no refresh token: the app must ask for offline.access."))
+    refresh = _token(tokens.get("refresh_token"), Words(N_("refresh token")), "X")
     me = http.get(f"{endpoint(settings, 'x_api')}/2/users/me", token=access)
     data = me.get("data")
     if not isinstance(data, Mapping):
-        raise OAuthError("X did not say which account signed in.")
-    user_id = _ident(data.get("id"), _GRAPH_ID, "user id", "X")
-    username = _ident(data.get("username"), _X_USERNAME, "username", "X")
+        raise OAuthError(N_("X did not say which account signed in."))
+    user_id = _ident(data.get("id"), _GRAPH_ID, Words(N_("user id")), "X")
+    username = _ident(data.get("username"), _X_USERNAME, Words(N_("username")), "X")
     credentials = {
         "client_id": client_id,
         "access_token": access,
@@ -812,7 +870,7 @@ def _mastodon_account(
         )
     )
     if app is None:
-        raise OAuthError("Unplugged's registration on this server is gone. Start again.")
+        raise OAuthError(N_("Unplugged's registration on this server is gone. Start again."))
     tokens = http.post_form(
         f"{instance}/oauth/token",
         {
@@ -824,10 +882,10 @@ def _mastodon_account(
             "code_verifier": pending.code_verifier,
         },
     )
-    access = _token(tokens.get("access_token"), "access token", instance)
+    access = _token(tokens.get("access_token"), Words(N_("access token")), instance)
     me = http.get(f"{instance}/api/v1/accounts/verify_credentials", token=access)
-    account_id = _ident(me.get("id"), _OPAQUE_ID, "account id", instance)
-    username = _ident(me.get("username"), _OPAQUE_ID, "username", instance)
+    account_id = _ident(me.get("id"), _OPAQUE_ID, Words(N_("account id")), instance)
+    username = _ident(me.get("username"), _OPAQUE_ID, Words(N_("username")), instance)
     handle = f"{username}@{urlsplit(instance).netloc}"
     name = _name(me.get("display_name")) or handle
     return Account("mastodon", handle, account_id, name, {"access_token": access}, instance)
@@ -849,15 +907,15 @@ def _youtube_account(
             "code_verifier": pending.code_verifier,
         },
     )
-    access = _token(tokens.get("access_token"), "access token", "Google")
+    access = _token(tokens.get("access_token"), Words(N_("access token")), "Google")
     granted = tokens.get("scope")
     if isinstance(granted, str) and YOUTUBE_SCOPE not in granted.split():
         raise OAuthError(
-            "Google did not grant access to YouTube: tick the YouTube box on the consent page."
+            N_("Google did not grant access to YouTube: tick the YouTube box on the consent page.")
         )
     if "refresh_token" not in tokens:
-        raise OAuthError("Google gave no refresh token. Start again and accept every step.")
-    refresh = _token(tokens.get("refresh_token"), "refresh token", "Google")
+        raise OAuthError(N_("Google gave no refresh token. Start again and accept every step."))
+    refresh = _token(tokens.get("refresh_token"), Words(N_("refresh token")), "Google")
     body = http.get(
         f"{endpoint(settings, 'youtube_api')}/channels",
         {"mine": "true", "part": "snippet"},
@@ -865,8 +923,10 @@ def _youtube_account(
     )
     items = body.get("items")
     if not isinstance(items, list) or not items or not isinstance(items[0], Mapping):
-        raise OAuthError("This Google account has no YouTube channel. Pick the channel's account.")
-    channel_id = _ident(items[0].get("id"), _OPAQUE_ID, "channel id", "YouTube")
+        raise OAuthError(
+            N_("This Google account has no YouTube channel. Pick the channel's account.")
+        )
+    channel_id = _ident(items[0].get("id"), _OPAQUE_ID, Words(N_("channel id")), "YouTube")
     snippet = items[0].get("snippet")
     snippet = snippet if isinstance(snippet, Mapping) else {}
     custom = snippet.get("customUrl")
@@ -895,7 +955,7 @@ def _meta_accounts(
         f"{graph}/oauth/access_token",
         {"client_id": app_id, "client_secret": secret, "redirect_uri": redirect, "code": code},
     )
-    short_token = _token(short.get("access_token"), "access token", "Meta")
+    short_token = _token(short.get("access_token"), Words(N_("access token")), "Meta")
     # Short-lived user tokens last an hour; the long-lived one (60 days) is what
     # Instagram reads with, and Page tokens derived from it do not expire.
     long = http.get(
@@ -907,7 +967,7 @@ def _meta_accounts(
             "fb_exchange_token": short_token,
         },
     )
-    user_token = _token(long.get("access_token"), "long-lived token", "Meta")
+    user_token = _token(long.get("access_token"), Words(N_("long-lived token")), "Meta")
     pages = _meta_pages(http, graph, user_token, secret)
     accounts: list[Account] = []
     for page in pages:
@@ -918,10 +978,12 @@ def _meta_accounts(
     if not accounts:
         if pending.network == "instagram":
             raise OAuthError(
-                "None of the Facebook Pages you shared has an Instagram professional account "
-                "linked. Link it in the Page's settings, then start again."
+                N_(
+                    "None of the Facebook Pages you shared has an Instagram professional account "
+                    "linked. Link it in the Page's settings, then start again."
+                )
             )
-        raise OAuthError("Meta shared no Facebook Page. Start again and tick your Page.")
+        raise OAuthError(N_("Meta shared no Facebook Page. Start again and tick your Page."))
     return accounts
 
 
@@ -941,7 +1003,7 @@ def _meta_pages(
         body = http.get(f"{graph}/me/accounts", params, token=user_token)
         data = body.get("data")
         if not isinstance(data, list):
-            raise OAuthError("Meta listed the Pages in an unexpected shape.")
+            raise OAuthError(N_("Meta listed the Pages in an unexpected shape."))
         for page in data:
             if isinstance(page, Mapping):
                 pages.setdefault(str(page.get("id")), page)
@@ -960,10 +1022,10 @@ def _meta_pages(
 def _meta_page_accounts(
     page: Mapping[str, Any], network: str, user_token: str, app_secret: str
 ) -> list[Account]:
-    page_id = _ident(page.get("id"), _GRAPH_ID, "Page id", "Meta")
+    page_id = _ident(page.get("id"), _GRAPH_ID, Words(N_("Page id")), "Meta")
     page_name = _name(page.get("name")) or page_id
     if network == "facebook":
-        page_token = _token(page.get("access_token"), "Page token", "Meta")
+        page_token = _token(page.get("access_token"), Words(N_("Page token")), "Meta")
         credentials = {"page_access_token": page_token, "app_secret": app_secret}
         return [
             Account("facebook", page_name, page_id, page_name, credentials, None, "Facebook Page")
@@ -971,8 +1033,8 @@ def _meta_page_accounts(
     ig = page.get("instagram_business_account")
     if not isinstance(ig, Mapping):
         return []
-    ig_id = _ident(ig.get("id"), _GRAPH_ID, "Instagram account id", "Meta")
-    username = _ident(ig.get("username"), _OPAQUE_ID, "Instagram username", "Meta")
+    ig_id = _ident(ig.get("id"), _GRAPH_ID, Words(N_("Instagram account id")), "Meta")
+    username = _ident(ig.get("username"), _OPAQUE_ID, Words(N_("Instagram username")), "Meta")
     credentials = {"access_token": user_token, "app_secret": app_secret}
     return [
         Account(
@@ -981,7 +1043,7 @@ def _meta_page_accounts(
             ig_id,
             _name(ig.get("name")) or username,
             credentials,
-            description=f"Instagram account linked to the Page {page_name}",
+            description=page_name,
         )
     ]
 
@@ -1015,9 +1077,9 @@ def choose(
     accounts = {a.external_id: a for a in _stored_accounts(box, row)}
     wanted = list(dict.fromkeys(picked))
     if not wanted:
-        raise OAuthError("Pick at least one account to connect.")
+        raise OAuthError(N_("Pick at least one account to connect."))
     if any(p not in accounts for p in wanted):
-        raise OAuthError("That account was not among the ones Meta shared. Start again.")
+        raise OAuthError(N_("That account was not among the ones Meta shared. Start again."))
     row = _take(session, ticket, "choose", requester)
     return [connect_account(session, box, settings, requester, accounts[p]) for p in wanted]
 
@@ -1074,7 +1136,7 @@ def connect_account(
             sync_interval_s=settings.sync_interval_s,
         )
     except channels.ChannelError as exc:
-        raise OAuthError(str(exc)) from exc
+        raise OAuthError(exc.message, **exc.params) from exc
     if channel.external_id and channel.external_id != account.external_id:
         channel.cursor = None
         channel.state_encrypted = None

@@ -1,14 +1,25 @@
-"""The people of a workspace as the inbox needs them: who can be assigned, who can be @mentioned."""
+"""The people of a workspace: who can be assigned or @mentioned, and the owners' changes
+to the team (roles, removal with its sessions and API tokens, the signature rule)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from models import Membership, Role, User
+from crm.services.messages import N_
+from models import (
+    ApiToken,
+    AuditEvent,
+    Membership,
+    Role,
+    User,
+    UserSession,
+    Workspace,
+    utcnow,
+)
 
 
 @dataclass(frozen=True)
@@ -61,3 +72,97 @@ def members(session: Session, workspace_id: int) -> list[Member]:
 
 def member(session: Session, workspace_id: int, user_id: int) -> Member | None:
     return next((m for m in members(session, workspace_id) if m.user_id == user_id), None)
+
+
+class TeamError(ValueError):
+    """A change to the team that is not allowed; the message says why."""
+
+
+class NotMember(TeamError):
+    """The person named is not in this workspace (a view answers 404)."""
+
+
+def _membership(session: Session, workspace_id: int, user_id: int) -> Membership:
+    m = session.scalar(
+        select(Membership).where(
+            Membership.workspace_id == workspace_id, Membership.user_id == user_id
+        )
+    )
+    if m is None:
+        raise NotMember(N_("That person is not a member of this workspace."))
+    return m
+
+
+def _owners(session: Session, workspace_id: int) -> int:
+    return len(
+        session.scalars(
+            select(Membership.id).where(
+                Membership.workspace_id == workspace_id, Membership.role == Role.OWNER
+            )
+        ).all()
+    )
+
+
+def change_role(
+    session: Session, workspace_id: int, actor_id: int, user_id: int, role: Role
+) -> None:
+    """An owner sets a member's role; the last owner stays an owner."""
+    m = _membership(session, workspace_id, user_id)
+    if m.role == Role.OWNER and role != Role.OWNER and _owners(session, workspace_id) <= 1:
+        raise TeamError(N_("A workspace needs an owner: make someone else owner first."))
+    before = m.role
+    m.role = role
+    session.add(
+        AuditEvent(
+            workspace_id=workspace_id,
+            user_id=actor_id,
+            action="team.role_changed",
+            data={"user_id": user_id, "from": before.value, "to": role.value},
+        )
+    )
+
+
+def remove_member(session: Session, workspace_id: int, actor_id: int, user_id: int) -> int:
+    """Take someone out of the workspace: their membership, their sessions in it and
+    their API tokens for it end now. Returns how many sessions and tokens ended."""
+    m = _membership(session, workspace_id, user_id)
+    if m.role == Role.OWNER and _owners(session, workspace_id) <= 1:
+        raise TeamError(N_("A workspace needs an owner: make someone else owner first."))
+    session.delete(m)
+    ended = session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user_id,
+            (UserSession.workspace_id == workspace_id) | UserSession.workspace_id.is_(None),
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    revoked = session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.user_id == user_id,
+            ApiToken.workspace_id == workspace_id,
+            ApiToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    ).rowcount  # type: ignore[attr-defined]
+    session.add(
+        AuditEvent(
+            workspace_id=workspace_id,
+            user_id=actor_id,
+            action="team.removed",
+            data={"user_id": user_id, "sessions": ended, "api_tokens": revoked},
+        )
+    )
+    return int(ended) + int(revoked)
+
+
+def set_signature_rule(session: Session, workspace: Workspace, actor_id: int, on: bool) -> None:
+    """Whether team members other than owners sign their replies (see crm.services.drafts)."""
+    workspace.require_team_signature = on
+    session.add(
+        AuditEvent(
+            workspace_id=workspace.id,
+            user_id=actor_id,
+            action="team.signature_rule",
+            data={"require_team_signature": on},
+        )
+    )

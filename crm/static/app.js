@@ -37,12 +37,8 @@
   function $all(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
 
   // --- the composer: count as the network counts, Ctrl+Enter sends, typing is presence ----
-  var segmenter = window.Intl && Intl.Segmenter ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
-  function countFor(network, unit, text) {
-    if (network === "x") text = text.replace(/https?:\/\/\S+/g, "x".repeat(23));
-    if (unit === "graphemes" && segmenter) return Array.from(segmenter.segment(text.normalize("NFC"))).length;
-    return Array.from(text).length;
-  }
+  // The counter is the server's (the textarea's hx-post, inbox/limits.py): the same
+  // function that refuses a reply counts it as it is typed, so no rule is copied here.
 
   var typingTimer = null;
   function setPresence(state) {
@@ -53,20 +49,10 @@
   }
 
   function bindComposer(root) {
-    $all("textarea[data-limit]", root).forEach(function (area) {
+    $all("textarea[data-composer]", root).forEach(function (area) {
       if (area.dataset.bound) return;
       area.dataset.bound = "1";
-      var out = document.getElementById("reply-count");
-      var update = function () {
-        var n = countFor(area.dataset.network, area.dataset.unit, area.value.trim());
-        var max = parseInt(area.dataset.limit, 10);
-        if (out) {
-          out.textContent = n + " / " + max + " " + (area.dataset.unitLabel || area.dataset.unit);
-          out.classList.toggle("over", n > max);
-        }
-      };
       area.addEventListener("input", function () {
-        update();
         if (area.value.trim()) {
           setPresence("typing");
           clearTimeout(typingTimer);
@@ -81,7 +67,6 @@
           area.form.requestSubmit();
         }
       });
-      update();
     });
   }
 
@@ -156,7 +141,9 @@
     var n = selectedBoxes().length;
     var bar = document.getElementById("bulk-bar");
     if (bar) bar.classList.toggle("has-selection", n > 0);
-    if (count) count.textContent = n ? (count.dataset.template || "{n}").replace("{n}", n) : "";
+    // The page gives the words for one and for several (the language's plural forms).
+    var words = n === 1 ? count && count.dataset.one : count && count.dataset.other;
+    if (count) count.textContent = n ? (words || "{n}").replace("{n}", n) : "";
     var all = document.getElementById("select-all");
     if (all) { var boxes = $all("#conversation-list .row-select"); all.checked = boxes.length > 0 && n === boxes.length; }
   }
@@ -181,6 +168,26 @@
   document.addEventListener("htmx:beforeRequest", function (evt) {
     if (evt.detail.elt && evt.detail.elt.id === "bulk-form") placeBeforeSwap = rows().indexOf(currentRow());
   });
+
+  // A poll still on its way when the part of the page that asked is replaced (a
+  // boosted navigation, Done landing on the next thread) answers into a page without
+  // its targets. The poller is then detached, and its own events reach only itself:
+  // each poller drops an answer that arrives after it left the page (aborting the
+  // request instead would log an error of its own).
+  function guardPollers(root) {
+    if (!root || !root.querySelectorAll) return;
+    var pollers = $all("[hx-trigger*='every']", root);
+    if (root.matches && root.matches("[hx-trigger*='every']")) pollers.push(root);
+    pollers.forEach(function (el) {
+      if (el.dataset.pollGuard) return;
+      el.dataset.pollGuard = "1";
+      el.addEventListener("htmx:beforeSwap", function (evt) {
+        if (!el.isConnected) evt.detail.shouldSwap = false;
+      });
+    });
+  }
+  document.addEventListener("htmx:load", function (evt) { guardPollers(evt.detail.elt); });
+  guardPollers(document);
 
   // Live rows replace their older copies instead of duplicating them.
   document.addEventListener("htmx:oobBeforeSwap", function (evt) {

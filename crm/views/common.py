@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 from crm.app import db
 from crm.services import saved_views
 from crm.services.conversations import FILTER_PARAMS, BadFilter, InboxFilter, parse_filter
-from crm.services.messages import UserError
+from crm.services.messages import UserError, Words
 
 NAV_PARAMS = ("view", *FILTER_PARAMS)
 
@@ -30,7 +30,13 @@ NAV_PARAMS = ("view", *FILTER_PARAMS)
 def error_text(exc: Exception) -> str:
     """An error's message in the reader's language (service errors carry their msgid)."""
     if isinstance(exc, UserError):
-        return gettext(exc.message, **exc.params)
+        params = {
+            name: ", ".join(gettext(part) for part in value.parts)
+            if isinstance(value, Words)
+            else value
+            for name, value in exc.params.items()
+        }
+        return gettext(exc.message, **params)
     return str(exc)
 
 
@@ -86,7 +92,10 @@ class InboxContext:
         return any(k != "view" and k != "q" for k in self.args)
 
     def url(self, endpoint: str = "inbox.index", **values: Any) -> str:
-        return url_for(endpoint, **values) + (f"?{self.query}" if self.query else "")
+        base = url_for(endpoint, **values)  # values the route does not take become a query
+        if not self.query:
+            return base
+        return base + ("&" if "?" in base else "?") + self.query
 
     @cached_property
     def _thread_url_parts(self) -> tuple[str, str]:

@@ -8,24 +8,29 @@ views...) are translated here, in one place, so services stay free of Flask.
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from babel.dates import format_date, format_skeleton, format_time, format_timedelta
+from babel.numbers import format_decimal
 from flask import Flask, g, request
-from flask_babel import Babel, get_locale, get_translations
+from flask_babel import Babel, get_locale, get_translations, refresh
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from markupsafe import Markup, escape
 
-from crm.services.conversations import search_terms
+from crm.filters import network_name
+from crm.services import review
+from crm.services.conversations import AtLeast, search_terms
 from crm.services.email_html import clean_email_html
 from crm.services.preferences import LOCALES
 from crm.views.common import user_zone
+from crm.views.reasons import reason
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
@@ -88,6 +93,8 @@ REPLY_STATUS_LABELS = {
     "sending": _l("Sending"),
     "sent": _l("Sent"),
     "failed": _l("Failed"),
+    "unknown": _l("Unknown: did it leave?"),
+    "cancelled": _l("Undone"),
 }
 SNOOZE_LABELS = {
     "later": _l("Later today"),
@@ -117,9 +124,12 @@ def _local(value: datetime) -> datetime:
     return value.astimezone(user_zone())
 
 
-def local_time(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
-    """A time in the reader's zone with a fixed ``strftime`` format (settings tables)."""
-    return "" if value is None else _local(value).strftime(fmt)
+# The app's formats, one per kind, all from the reader's locale (Babel's CLDR data):
+# a full date is ``DATE_SKELETON`` ("Mar 1, 2026", "1 mars 2026"), a full date and time
+# adds the locale's short time (:func:`when`), a time within the week is a weekday and
+# that time (:func:`soon`), a past moment in a list is relative (:func:`age`), and a
+# count has the locale's digit grouping (:func:`number`).
+DATE_SKELETON = "yMMMd"
 
 
 def when(value: datetime | None) -> str:
@@ -128,9 +138,28 @@ def when(value: datetime | None) -> str:
         return ""
     local, locale = _local(value), get_locale()
     return (
-        f"{format_skeleton('yMMMd', local, locale=locale)} "
+        f"{format_skeleton(DATE_SKELETON, local, locale=locale)} "
         f"{format_time(local, 'short', locale=locale)}"
     )
+
+
+def day(value: date | datetime | None) -> str:
+    """A date alone, in the reader's language (and zone, for a moment): "1 mars 2026"."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = _local(value).date()
+    return str(format_skeleton(DATE_SKELETON, value, locale=get_locale()))
+
+
+def number(value: int | float | None) -> str:
+    """A count in the reader's locale: "1,498" in English, "1 498" in French."""
+    return "" if value is None else str(format_decimal(value, locale=get_locale()))
+
+
+def decimal(value: float | None) -> str:
+    """A measure with two decimals in the reader's locale: "0.25", "0,25"."""
+    return "" if value is None else str(format_decimal(value, "#,##0.00", locale=get_locale()))
 
 
 @lru_cache(maxsize=2048)
@@ -166,6 +195,14 @@ def age(value: datetime | None, now: datetime | None = None) -> str:
     return format_skeleton(skeleton, local, locale=get_locale())
 
 
+def channel_error(value: str | None) -> str:
+    """A channel's last error: the network's (or its library's) own words, untranslatable,
+    introduced in the reader's language."""
+    if not value:
+        return ""
+    return str(_l("Last error: %(error)s") % {"error": value})
+
+
 def safe_url(value: str | None) -> str | None:
     """A fan-supplied link, only if it is plain http(s): never ``javascript:`` or ``data:``."""
     if not value or len(value) > 2000:
@@ -192,25 +229,18 @@ def highlight(text: str, query: str) -> Markup:
     """``text`` escaped, with the searched words wrapped in ``<mark>``.
 
     Matching folds case and accents as the search index does, so "moliere"
-    marks "Molière".
+    marks "Molière". Words are marked, not pieces of words: a term marks a word it
+    is, or begins with one more letter ("ticket" marks "tickets"), so
+    "merci" marks "Merci" and "mercis" but not the surname "Mercier" (issue 18).
     """
     terms = [_fold(t)[0] for t in search_terms(query or "")]
-    terms = [t for t in terms if t]
+    terms = sorted({t for t in terms if t}, key=len, reverse=True)
     if not terms or not text:
         # escaped on this line (bandit B704)
         return Markup(escape(text))  # nosec B704
     folded, origin = _fold(text)
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    while pos < len(folded):
-        hits = [(folded.find(t, pos), t) for t in terms]
-        found = [(i, t) for i, t in hits if i >= 0]
-        if not found:
-            break
-        start, term = min(found, key=lambda h: (h[0], -len(h[1])))
-        end = start + len(term)
-        spans.append((origin[start], origin[end - 1] + 1))
-        pos = end
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in terms) + r")\w?(?!\w)")
+    spans = [(origin[m.start()], origin[m.end() - 1] + 1) for m in pattern.finditer(folded)]
     out, last = [], 0
     for start, end in spans:
         out.append(escape(text[last:start]))
@@ -226,8 +256,9 @@ def url_host(value: str | None) -> str:
 
 
 def count_label(value: int) -> str:
-    """A sidebar count: counts stop at 100, shown as "99+"."""
-    return "99+" if value >= 100 else str(value)
+    """A sidebar count, the real number in the reader's format ("1,498", "1 498"); a saved
+    search's count that stopped at its cap reads "1,000+"."""
+    return number(value) + ("+" if isinstance(value, AtLeast) else "")
 
 
 def email_html(value: str | None) -> Markup:
@@ -269,6 +300,45 @@ def _translations() -> Any:
     return found
 
 
+def review_column(key: str) -> str:
+    """A weekly review table's column header in the reader's language (CSV keeps the key)."""
+    found = review.COLUMN_LABELS.get(key)
+    return str(_translations().ugettext(found)) if found else key
+
+
+def review_cell(column: str, value: Any) -> Any:
+    """A weekly review cell as a person reads it: codes (a measure, an intent, a network)
+    as their labels, a time in the reader's zone; the CSV and the JSON keep the codes."""
+    if not isinstance(value, str):
+        return value
+    if column == "measure" and value in review.MEASURE_LABELS:
+        return str(_translations().ugettext(review.MEASURE_LABELS[value]))
+    if column == "intent":
+        return label(INTENT_LABELS, value)
+    if column == "sentiment":
+        return label(SENTIMENT_LABELS, value)
+    if column == "segment":
+        return label(SEGMENT_LABELS, value)
+    if column == "network":
+        return network_name(value)
+    if column == "member" and value == review.OUTSIDE:
+        return str(_translations().ugettext(value))
+    if column == "sent_at":
+        try:
+            return when(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
+def language_changed() -> None:
+    """Forget this request's language: a person who just saved another language reads the
+    rest of the answer in it (Flask-Babel and the label caches keep one per request)."""
+    refresh()
+    for cached in ("_translations", "_labels", "_label_maps", "_reasons"):
+        g.pop(cached, None)
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
@@ -279,7 +349,10 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters.update(
         when=when,
-        local_time=local_time,
+        day=day,
+        number=number,
+        decimal=decimal,
+        channel_error=channel_error,
         soon=soon,
         age=age,
         safe_url=safe_url,
@@ -287,6 +360,7 @@ def init_app(app: Flask) -> None:
         email_html=email_html,
         url_host=url_host,
         count_label=count_label,
+        reason=reason,
     )
     app.jinja_env.globals.update(
         view_title=lambda key: label(VIEW_TITLES, key),
@@ -303,4 +377,6 @@ def init_app(app: Flask) -> None:
         reply_status_label=lambda v: label(REPLY_STATUS_LABELS, v),
         snooze_label=lambda v: label(SNOOZE_LABELS, v),
         locale_code=lambda: str(get_locale() or "en"),
+        review_column=review_column,
+        review_cell=review_cell,
     )

@@ -7,7 +7,7 @@ get that part, rendered from the same template the full page includes.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, g, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from crm.app import db
 from crm.auth import login_required
 from crm.services import conversations as conv_svc
-from crm.services import presence
+from crm.services import drafts, presence, replies
 from crm.services import triage_actions as actions
 from crm.views.common import (
     InboxContext,
@@ -26,9 +26,18 @@ from crm.views.common import (
     private_response,
     see_other,
 )
-from crm.views.pages import chrome, opened_at_key, render_inbox, render_thread, view_counts
+from crm.views.composer import offer_undo_done
+from crm.views.pages import (
+    chrome,
+    opened_at_key,
+    render_inbox,
+    render_thread,
+    requested_reply_to,
+    view_counts,
+)
 from inbox import notifications, outbox, wakeups
-from models import Conversation, ConversationStatus, Role
+from inbox.limits import check_length
+from models import Channel, Conversation, ConversationStatus, Role
 
 bp = Blueprint("inbox", __name__)
 bp.app_context_processor(chrome)
@@ -43,8 +52,8 @@ def index() -> ResponseReturnValue:
         db().commit()
     if is_fragment() and request.args.get("after"):
         return render_inbox("_conversation_rows.html", ctx)
-    if hx_target() == "inbox-results":
-        return render_inbox("_inbox_results.html", ctx)
+    if hx_target() == "inbox-results":  # the filters changed in place: the save box follows
+        return render_inbox("_inbox_results.html", ctx, save_view_oob=True)
     return render_inbox("inbox.html", ctx, counts=view_counts())
 
 
@@ -55,13 +64,13 @@ def _conversation(conversation_id: int) -> Conversation:
         abort(404)
 
 
-def show_thread(ctx: InboxContext, conversation_id: int) -> str:
+def show_thread(ctx: InboxContext, conversation_id: int, reply_to: int | None = None) -> str:
     """The thread page, as opening it does: the reader is now present and has read it."""
     session = db()
     presence.heartbeat(session, g.workspace.id, conversation_id, g.user.id)
     notifications.mark_conversation_read(session, g.user.id, conversation_id)
     session.commit()
-    return render_thread("thread.html", ctx, conversation_id)
+    return render_thread("thread.html", ctx, conversation_id, reply_to=reply_to)
 
 
 @bp.get("/c/<int:conversation_id>")
@@ -69,7 +78,45 @@ def show_thread(ctx: InboxContext, conversation_id: int) -> str:
 def thread(conversation_id: int) -> ResponseReturnValue:
     ctx = inbox_context()
     _conversation(conversation_id)
-    return show_thread(ctx, conversation_id)
+    return show_thread(ctx, conversation_id, requested_reply_to())
+
+
+@bp.get("/c/<int:conversation_id>/reply-to/<int:message_id>")
+@login_required(Role.AGENT)
+def reply_target(conversation_id: int, message_id: int) -> ResponseReturnValue:
+    """The composer's "Replying to ..." line for another message of the thread.
+
+    Only that line is swapped (HTMX), so what the person already typed stays. A
+    message that cannot be answered leaves the line as it was, with the reason.
+    """
+    session = db()
+    _conversation(conversation_id)
+    t = conv_svc.load_thread(session, g.workspace.id, conversation_id)
+    try:
+        chosen = replies.pick(session, t, message_id)
+    except outbox.BadReplyParent as exc:
+        if exc.code == "not_found":
+            abort(404)
+        current = replies.composer_target(session, t, requested_reply_to())
+        return render_template(
+            "_reply_target.html", reply_choice=current, target_error=str(exc)
+        ), 422
+    return render_template("_reply_target.html", reply_choice=chosen)
+
+
+@bp.post("/c/<int:conversation_id>/reply/count")
+@login_required(Role.AGENT)
+def reply_count(conversation_id: int) -> ResponseReturnValue:
+    """The composer's counter for the text typed so far (HTMX, as the person types).
+
+    Counted here by the very function the outbox refuses a reply with, so the
+    figure shown is the one that decides; a copy of the rules in JavaScript
+    would drift from the networks' (X's weights, Mastodon's links and mentions).
+    """
+    conv = _conversation(conversation_id)
+    network = db().get_one(Channel, conv.channel_id).network
+    used, limit = check_length(network, request.form.get("text", "").strip())
+    return render_template("_reply_count.html", used=used, limit=limit)
 
 
 def _opened_at() -> datetime | None:
@@ -87,6 +134,7 @@ def reply(conversation_id: int) -> ResponseReturnValue:
     conv = _conversation(conversation_id)
     ctx = inbox_context()
     text = request.form.get("text", "")
+    reply_to = requested_reply_to()
     error, collided, identical = None, False, False
     opened_at = _opened_at()
     others = (
@@ -109,9 +157,14 @@ def reply(conversation_id: int) -> ResponseReturnValue:
                 conv,
                 g.user.id,
                 text,
+                in_reply_to_id=reply_to,
                 idempotency_key=request.form.get("idempotency_key") or None,
                 confirm_identical=request.form.get("confirm_identical") == "1",
+                # The composer asks for the undo window (the thread shows an Undo until
+                # the reply may leave); other form clients send at once.
+                hold=outbox.UNDO_WINDOW if request.form.get("undo") == "1" else timedelta(0),
             )
+            drafts.drop(session, conversation_id, g.user.id)
             presence.heartbeat(session, g.workspace.id, conversation_id, g.user.id)
             session.commit()
         except outbox.ReplyRejected as exc:
@@ -126,7 +179,10 @@ def reply(conversation_id: int) -> ResponseReturnValue:
     }
     status = (409 if collided else 422) if error else 200
     template = "_thread_body.html" if is_fragment() else "thread.html"
-    return render_thread(template, ctx, conversation_id, **extra), status
+    # A refused reply keeps its chosen target with its text; a queued one lets the
+    # composer move on to whoever is still waiting.
+    target = reply_to if error else None
+    return render_thread(template, ctx, conversation_id, reply_to=target, **extra), status
 
 
 def after_leaving(
@@ -176,6 +232,7 @@ def set_status(conversation_id: int) -> ResponseReturnValue:
         abort(400, description=_("Snooze with a time."))
     session.commit()
     if status == ConversationStatus.DONE:
+        offer_undo_done(conv.id)  # the next page shows "Done · Undo" (templates/_undo_done.html)
         return after_leaving(conv, ctx)
     return see_other(ctx.url("inbox.thread", conversation_id=conv.id))
 

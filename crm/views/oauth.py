@@ -23,12 +23,13 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from crm.app import db, runtime
 from crm.auth import login_required
 from crm.services import oauth as svc
-from crm.views.common import private_response, see_other
+from crm.views.common import error_text, private_response, see_other
 from models import Channel, Role
 
 bp = Blueprint("oauth", __name__, url_prefix="/oauth")
@@ -75,7 +76,7 @@ def start(provider: str) -> ResponseReturnValue:
         session.commit()
     except svc.OAuthError as exc:
         session.rollback()
-        return _back(str(exc), "error")
+        return _back(error_text(exc), "error")
     if request.headers.get("HX-Request"):
         response = Response(status=204)
         response.headers["HX-Redirect"] = url
@@ -93,14 +94,14 @@ def callback(provider: str) -> ResponseReturnValue:
         pending = svc.claim(session, box, provider, request.args.get("state", ""), _requester())
     except svc.OAuthError as exc:
         session.commit()  # the state is used up even when refused
-        return _back(str(exc), "error")
+        return _back(error_text(exc), "error")
     session.commit()
     try:
         finished = svc.finish(session, box, settings, pending, request.args.to_dict())
         session.commit()
     except svc.OAuthError as exc:
         session.rollback()
-        return _back(str(exc), "error")
+        return _back(error_text(exc), "error")
     if finished.choice_ticket:
         return see_other(url_for("oauth.pick", ticket=finished.choice_ticket))
     return _back(_connected_message(finished.connected))
@@ -113,7 +114,7 @@ def pick() -> ResponseReturnValue:
     try:
         network, choices = svc.pending_choices(db(), runtime().box, ticket, _requester())
     except svc.OAuthError as exc:
-        return _back(str(exc), "error")
+        return _back(error_text(exc), "error")
     return render_template(
         "oauth_pick_account.html",
         network=network,
@@ -140,14 +141,19 @@ def choose() -> ResponseReturnValue:
         session.commit()
     except svc.StateRefused as exc:
         session.rollback()
-        return _back(str(exc), "error")
+        return _back(error_text(exc), "error")
     except svc.OAuthError as exc:
         session.rollback()
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return see_other(url_for("oauth.pick", ticket=ticket))
     return _back(_connected_message(connected))
 
 
 def _connected_message(connected: Sequence[Channel]) -> str:
     names = ", ".join(f"{svc.NETWORK_LABELS[c.network]} {c.handle}" for c in connected)
-    return f"Connected {names}. The first sync is on its way."
+    return ngettext(
+        "Connected %(names)s. The first sync is on its way.",
+        "Connected %(names)s. The first syncs are on their way.",
+        len(connected),
+        names=names,
+    )

@@ -10,21 +10,37 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, g, render_template, request
+from sqlalchemy import select
 
 from crm.app import count_cache, db
 from crm.services import conversations as conv_svc
-from crm.services import labels, presence, saved_views, snooze, team
+from crm.services import labels, presence, replies, saved_views, snooze, team
 from crm.services.mentions import segments
 from crm.views.common import InboxContext, user_zone
 from inbox import notifications
 from inbox.limits import limit_for
-from models import Conversation, Role, utcnow
+from models import Channel, Conversation, Role, utcnow
 
 POLL_SECONDS = 5  # how often an open page asks for news (UNPLUGGED_POLL_SECONDS overrides)
 
 
 def can_triage() -> bool:
     return bool(g.membership and g.membership.role.at_least(Role.AGENT))
+
+
+def sandbox_only() -> bool:
+    """Does this workspace read only the sandbox network (the demo)? Its fans' profile links
+    and posts' pages are made up: links to the real networks would lead nowhere (issue 18),
+    so the pages show none. Asked once per request."""
+    found = g.get("_sandbox_only")
+    if found is None:
+        kinds = set(
+            db().scalars(
+                select(Channel.connector).where(Channel.workspace_id == g.workspace.id).distinct()
+            )
+        )
+        found = g._sandbox_only = kinds == {"sandbox"}
+    return bool(found)
 
 
 def chrome() -> dict[str, Any]:
@@ -36,6 +52,7 @@ def chrome() -> dict[str, Any]:
         "unread_count": lambda: notifications.unread_count(db(), g.user.id),
         "saved_view_list": lambda: saved_views.list_saved(db(), g.workspace.id, g.user.id),
         "can_triage": can_triage(),
+        "sandbox_only": sandbox_only,
     }
 
 
@@ -83,7 +100,15 @@ def opened_at_key(conv: Conversation, ctx: InboxContext) -> conv_svc.SortKey:
     return at if at is not None and at.id == conv.id else conv_svc.SortKey.of(conv)
 
 
-def thread_page(ctx: InboxContext, t: conv_svc.Thread) -> dict[str, Any]:
+def requested_reply_to() -> int | None:
+    """The fan message a person chose to answer: ``in_reply_to`` in a form, ``reply_to`` in a link."""
+    raw = request.values.get("in_reply_to") or request.values.get("reply_to") or ""
+    return conv_svc.database_id(raw)
+
+
+def thread_page(
+    ctx: InboxContext, t: conv_svc.Thread, reply_to: int | None = None
+) -> dict[str, Any]:
     session = db()
     members = team.members(session, g.workspace.id)
     at = opened_at_key(t.conversation, ctx)
@@ -104,9 +129,19 @@ def thread_page(ctx: InboxContext, t: conv_svc.Thread) -> dict[str, Any]:
         "version": conv_svc.thread_version(session, t.conversation.id),
         "can_triage": can_triage(),
         "intents": conv_svc.INTENTS,
+        "reply_choice": replies.composer_target(session, t, reply_to) if can_triage() else None,
+        "reply_who": replies.who_wrote,
     }
 
 
-def render_thread(template: str, ctx: InboxContext, conversation_id: int, **extra: Any) -> str:
+def render_thread(
+    template: str,
+    ctx: InboxContext,
+    conversation_id: int,
+    reply_to: int | None = None,
+    **extra: Any,
+) -> str:
+    """Render a thread template; ``reply_to`` is the message the composer answers
+    (``None``: the newest fan message not answered yet)."""
     t = conv_svc.load_thread(db(), g.workspace.id, conversation_id)
-    return render_template(template, **thread_page(ctx, t), **extra)
+    return render_template(template, **thread_page(ctx, t, reply_to), **extra)

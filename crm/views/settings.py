@@ -9,23 +9,38 @@ from crm.app import db, runtime
 from crm.auth import login_required
 from crm.services import channels as svc
 from crm.services.conversations import database_id
+from crm.views.common import error_text
 from models import Role
 from models.channel import NETWORKS
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 
+def _rows() -> dict[str, object]:
+    """What the channels table needs: the channels and how far each import has come
+    (``poll_seconds``, how often it asks again while importing, comes with every page)."""
+    return {
+        "channels": svc.list_channels(db(), g.workspace.id),
+        "progress": svc.progress(db(), g.workspace.id),
+        "syncs": svc.sync_states(db(), g.workspace.id),
+    }
+
+
 def _page(
     error: str | None = None, status: int = 200, form: dict[str, str] | None = None
 ) -> ResponseReturnValue:
+    form = form or {}
+    # One network at a time: the form shows the picked network's fields only (issue 18).
+    picked = form.get("network") or request.args.get("network", "")
     return render_template(
         "settings_channels.html",
-        channels=svc.list_channels(db(), g.workspace.id),
-        stats=svc.channel_stats(db(), g.workspace.id),
+        **_rows(),
+        incidents=svc.incidents(db(), g.workspace.id),
         fields=svc.CREDENTIAL_FIELDS,
         networks=NETWORKS,
+        picked=picked if picked in NETWORKS else "",
         error=error,
-        form=form or {},
+        form=form,
     ), status
 
 
@@ -33,6 +48,13 @@ def _page(
 @login_required(Role.MANAGER)
 def channels() -> ResponseReturnValue:
     return _page()
+
+
+@bp.get("/channels/rows")
+@login_required(Role.MANAGER)
+def channel_rows() -> ResponseReturnValue:
+    """The table's rows alone: polled while a first sync imports, to show it growing."""
+    return render_template("_channel_rows.html", **_rows())
 
 
 @bp.post("/channels")
@@ -66,7 +88,7 @@ def connect() -> ResponseReturnValue:
             "handle": request.form.get("handle", ""),
             "base_url": request.form.get("base_url", ""),
         }
-        return _page(str(exc), 422, safe)
+        return _page(error_text(exc), 422, safe)
     return redirect(url_for("settings.channels"))
 
 
@@ -79,13 +101,35 @@ def act(channel_id: int, action: str) -> ResponseReturnValue:
     except LookupError:
         abort(404)
     if action == "sync":
-        svc.sync_now(session, channel)
+        svc.request_sync(session, channel, g.user.id)
     elif action in {"pause", "resume"}:
         svc.set_paused(session, channel, action == "pause", g.user.id)
+    elif action == "remove":
+        if request.form.get("confirm") != "1":  # only from the page that said what goes
+            return redirect(url_for("settings.confirm_remove", channel_id=channel_id))
+        svc.remove(session, channel, g.user.id)
     else:
         abort(404)
     session.commit()
+    if action == "sync" and request.headers.get("HX-Target") == "channel-rows":
+        # "Sync now" answers in place: the rows say "syncing…" and ask again until it ended.
+        return render_template("_channel_rows.html", **_rows())
     return redirect(url_for("settings.channels"))
+
+
+@bp.get("/channels/<int:channel_id>/remove")
+@login_required(Role.MANAGER)
+def confirm_remove(channel_id: int) -> ResponseReturnValue:
+    """Say what removing a channel deletes before anything is deleted."""
+    session = db()
+    try:
+        channel = svc.get_channel(session, g.workspace.id, channel_id)
+    except LookupError:
+        abort(404)
+    progress = svc.progress(session, g.workspace.id).get(channel.id)
+    return render_template(
+        "channel_remove.html", channel=channel, messages=progress.messages if progress else 0
+    )
 
 
 @bp.get("/model")
@@ -100,6 +144,8 @@ def model() -> ResponseReturnValue:
         versions=learning.versions(session, g.workspace.id),
         active=learning.active_version(session, g.workspace.id),
         pending=learning.pending_count(session, g.workspace.id),
+        to_learn=learning.corrections_to_learn(session, g.workspace.id),
+        retrain=learning.retrain_status(session, g.workspace.id),
         retrain_every=learning.RETRAIN_EVERY,
         shipped=load_model().version,
     )
@@ -108,8 +154,7 @@ def model() -> ResponseReturnValue:
 @bp.post("/model/<action>")
 @login_required(Role.MANAGER)
 def model_action(action: str) -> ResponseReturnValue:
-    from inbox import jobs, learning
-    from inbox.queue import defer
+    from inbox import learning
 
     session = db()
     if action == "rollback":
@@ -125,14 +170,8 @@ def model_action(action: str) -> ResponseReturnValue:
         except LookupError:
             abort(404)
     elif action == "retrain":
-        defer(
-            session,
-            jobs.retrain_workspace,
-            g.workspace.id,
-            queue="default",
-            job_id=f"retrain-{g.workspace.id}",
-            retries=0,
-        )
+        # the page it returns to says "started" and follows the job to its end
+        learning.request_retrain(session, g.workspace.id, g.user.id)
     else:
         abort(404)
     session.commit()

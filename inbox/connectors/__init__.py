@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 
-from inbox.connectors.base import ChannelConfig, Connector
+from inbox.connectors.base import ChannelConfig, Connector, Publishes
 
 _REGISTRY: dict[str, Callable[[ChannelConfig], Connector]] = {}
 _loaded = False
@@ -40,6 +40,14 @@ def _load_all() -> None:
 def available() -> list[str]:
     _load_all()
     return sorted(_REGISTRY)
+
+
+def publishes(connector: str) -> bool:
+    """Whether ``connector`` can post on the account's own timeline (the Posting page
+    offers only those channels)."""
+    _load_all()
+    factory = _REGISTRY.get(connector)
+    return isinstance(factory, type) and issubclass(factory, Publishes)
 
 
 def build(connector: str, config: ChannelConfig) -> Connector:

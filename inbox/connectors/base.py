@@ -105,6 +105,25 @@ class SentReply:
 
 
 @dataclass(frozen=True, slots=True)
+class MediaFile:
+    """An image to post with the text, already checked (:mod:`inbox.images`): its real
+    type, size and alt text. ``sha256`` names it (never the uploader's file name)."""
+
+    data: bytes
+    content_type: str
+    alt: str
+    width: int
+    height: int
+    sha256: str
+
+    @property
+    def filename(self) -> str:
+        """A name for multipart uploads that need one: the hash, and the type's extension."""
+        ext = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+        return f"{self.sha256[:32]}.{ext.get(self.content_type, 'bin')}"
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelConfig:
     """What a connector is built from: never an ORM object, so jobs stay reloadable."""
 
@@ -140,6 +159,10 @@ class AuthError(ConnectorError):
 
 class PermanentError(ConnectorError):
     """The request can never succeed as it is (deleted parent, text too long...)."""
+
+
+class FateUnknown(ConnectorError):
+    """The network cannot tell whether an earlier attempt of a reply was posted."""
 
 
 @runtime_checkable
@@ -182,6 +205,42 @@ class FindsDeleted(Protocol):
 class RefreshesItems(Protocol):
     def refresh_items(self, external_ids: Sequence[str]) -> FetchResult:
         """These items as they are now: deleted ones as :func:`deleted_marker`, edits as items."""
+        ...
+
+
+@runtime_checkable
+class ReconcilesReplies(Protocol):
+    """Networks with no idempotency key (X, YouTube, Facebook, Instagram, email's
+    Sent folder): before a reply whose earlier attempt was cut off is sent again,
+    the outbox asks the network whether that attempt landed."""
+
+    def find_sent_reply(
+        self, target: ReplyTarget, text: str, idempotency_key: str
+    ) -> SentReply | None:
+        """The account's reply with this text under this parent, or None when it is
+        certainly not there; raises :class:`FateUnknown` when the network cannot say
+        (and :class:`TransientError` when it could not be asked right now)."""
+        ...
+
+
+@runtime_checkable
+class Publishes(Protocol):
+    """Networks on which the artist can post (not reply) from Unplugged's Posting page."""
+
+    def publish(
+        self,
+        text: str,
+        idempotency_key: str,
+        scheduled_at: datetime | None = None,
+        media: Sequence[MediaFile] = (),
+    ) -> SentReply:
+        """Post ``text`` on the account's own timeline, once per key.
+
+        ``scheduled_at`` is the post's own time, the same on every attempt: a network
+        whose client chooses the record's key (Bluesky's TID) places it there.
+        ``media`` are the images, uploaded first with the network's own media call
+        (an upload repeated by a retry is harmless: an unattached upload is dropped by
+        the network); the post itself stays once per key."""
         ...
 
 

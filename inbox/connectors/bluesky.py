@@ -14,14 +14,28 @@ Why it looks the way it does:
   A round walks down from the newest until it meets the mark left by the last
   round (the newest ``indexedAt`` seen, with the URIs seen in the few minutes
   before it, so late-indexed notifications are not lost) and only then moves
-  the mark. A failure mid-walk raises and leaves the stored cursor alone: the
-  next call resumes from the page it had reached.
+  the mark. The first round's mark is the start of the window
+  (``backfill_days``), so it walks back page by page until the window's start
+  or the end of the list (the page without a ``cursor``), however many calls
+  that takes. Each page's ``cursor`` is stored with it: a crash or a
+  ``RateLimitExceeded`` mid-walk resumes from the page it had reached.
 * **Replies cannot double-post.** The reply's record key is derived from the
   idempotency key (a TID placed just after the parent post's time), so a retry
   finds the first attempt with ``getRecord`` instead of posting again.
-* **Chat DMs** (``chat.bsky.convo.*`` through the ``atproto-proxy`` header) are
-  read from ``getLog`` after a first ``listConvos``; an app password created
-  without DM access is remembered and DMs are skipped for a while.
+* **Posts too** (the Posting page): :meth:`BlueskyConnector.publish` chooses the
+  post's record key the same way (a TID at the post's scheduled time, from its
+  idempotency key), so a resent post is found, never doubled.
+* **Chat DMs** (``chat.bsky.convo.*`` through the ``atproto-proxy`` header): the
+  first contact walks ``listConvos`` and each active conversation's
+  ``getMessages`` back to the window's start (resumable like the notifications
+  walk), then follows ``getLog``; an app password created without DM access is
+  remembered and DMs are skipped for a while.
+
+* **Only public servers.** The PDS (``base_url``, and the one the account's DID
+  document names, which atproto switches to after login) is reached through
+  :class:`inbox.netguard.GuardedTransport`: public addresses only, https only
+  (loopback over http under ``UNPLUGGED_ALLOW_LOOPBACK``), each redirect vetted,
+  at most five. Errors say the HTTP status in our words, never the server's.
 
 Credentials: ``handle`` (defaults to the channel handle) and ``app_password``
 (Settings → Privacy and security → App passwords; tick "Allow access to your
@@ -38,10 +52,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import regex
@@ -63,6 +78,7 @@ from atproto_client.request import Request
 from atproto_core.exceptions import AtProtocolError
 from atproto_server.exceptions import TokenDecodeError
 
+from inbox import netguard
 from inbox.connectors import register
 from inbox.connectors.base import (
     AuthError,
@@ -70,6 +86,7 @@ from inbox.connectors.base import (
     ChannelConfig,
     FetchResult,
     IncomingItem,
+    MediaFile,
     PermanentError,
     RateLimited,
     ReplyTarget,
@@ -77,6 +94,7 @@ from inbox.connectors.base import (
     ThreadContext,
     TransientError,
 )
+from inbox.images import network_problem
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +111,7 @@ DEFAULT_BACKFILL_DAYS = 3
 LATE_INDEXING = timedelta(minutes=5)
 MAX_RECENT = 500
 GET_POSTS_BATCH = 25
+DELETION_LOOKUPS = 40  # getPosts requests per deletion check
 CHAT_FORBIDDEN_RETRY = timedelta(hours=6)
 TOKEN_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthRequired"}
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -167,6 +186,18 @@ def reply_rkey(idempotency_key: str, did: str, parent_created: datetime) -> str:
     return tid(micros, clock)
 
 
+def post_rkey(idempotency_key: str, did: str, scheduled_at: datetime) -> str:
+    """The record key of one scheduled post, the same on every attempt.
+
+    A TID within a second after the post's scheduled time (which a retry reads
+    from the same row), the low bits from a hash of the key and the account, so
+    two posts scheduled for the same second still get different keys.
+    """
+    if scheduled_at.tzinfo is None:  # stored as UTC; never the machine's local time
+        scheduled_at = scheduled_at.replace(tzinfo=UTC)
+    return reply_rkey(f"post\x00{idempotency_key}", did, scheduled_at)
+
+
 def author_from_profile(profile: Mapping[str, Any]) -> Author:
     did = profile.get("did")
     handle = profile.get("handle")
@@ -223,27 +254,47 @@ def retry_after_of(exc: RateLimitExceededError) -> float:
     return 60.0
 
 
+def what_failed(exc: Exception) -> str:
+    """A failure in our words: the HTTP status, or the kind of error.
+
+    Never the exception's text: atproto's quotes the server's answer, and the
+    PDS is whatever host a person typed (an internal service's reply must not
+    reach ``last_error``); httpx's quotes the URL.
+    """
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    if isinstance(status, int) and status:
+        return f"HTTP {status}"
+    if isinstance(exc, httpx.HTTPError) or exc.__cause__ is not None:
+        return type(exc.__cause__ or exc).__name__
+    return type(exc).__name__
+
+
 def translate(exc: Exception) -> Exception:
     """Map atproto / httpx failures onto the connector exceptions."""
+    blocked = netguard.blocked_cause(exc)
+    if blocked is not None:
+        return PermanentError(f"the Bluesky server cannot be used: {blocked}")
     if isinstance(exc, RateLimitExceededError):
-        return RateLimited(f"Bluesky rate limit: {exc}", retry_after=retry_after_of(exc))
+        return RateLimited("Bluesky rate limit (HTTP 429)", retry_after=retry_after_of(exc))
     if isinstance(exc, NetworkError | httpx.HTTPError):
         # Timeouts, refused/reset connections, cut-off bodies, 502/409/413.
-        return TransientError(f"Bluesky unreachable: {type(exc).__name__}: {exc}")
+        return TransientError(f"Bluesky unreachable ({what_failed(exc)})")
     if isinstance(exc, UnauthorizedError | LoginRequiredError | TokenDecodeError):
-        return AuthError(f"Bluesky refused the session: {exc}")
+        return AuthError(f"Bluesky refused the session ({what_failed(exc)})")
     if isinstance(exc, BadRequestError):
         if xrpc_error(exc) in TOKEN_ERRORS:
-            return AuthError(f"Bluesky refused the session: {exc}")
-        return PermanentError(f"Bluesky refused the request: {exc}")
+            return AuthError(f"Bluesky refused the session ({what_failed(exc)})")
+        return PermanentError(f"Bluesky refused the request ({what_failed(exc)})")
     if isinstance(exc, RequestException):
         status = exc.response.status_code if exc.response is not None else 0
         if status >= 500 or status == 0:
-            return TransientError(f"Bluesky server error: {exc}")
-        return PermanentError(f"Bluesky refused the request: {exc}")
+            return TransientError(f"Bluesky server error ({what_failed(exc)})")
+        return PermanentError(f"Bluesky refused the request ({what_failed(exc)})")
     if isinstance(exc, ModelError | ValueError):
-        # Malformed JSON (pydantic's parser raises ValueError) or a body off the lexicon.
-        return TransientError(f"Bluesky sent a malformed response: {exc}")
+        # Malformed JSON (pydantic's parser raises ValueError) or a body off the lexicon;
+        # pydantic's text quotes the body, so only the kind of error is said.
+        return TransientError(f"Bluesky sent a malformed response ({type(exc).__name__})")
     return exc
 
 
@@ -263,7 +314,8 @@ def first_cursor(now: datetime, backfill_days: int) -> dict[str, Any]:
         "phase": "notifications",
         "mark": {"indexed_at": (now - timedelta(days=backfill_days)).isoformat(), "recent": []},
         "walk": None,
-        "chat": {"log": None},
+        # The chat's first contact reads back to the same window's start.
+        "chat": {"log": None, "since": (now - timedelta(days=backfill_days)).isoformat()},
     }
 
 
@@ -299,11 +351,39 @@ def trim_recent(pairs: Iterable[list[str]], newest: datetime) -> list[list[str]]
 # --------------------------------------------------------------------------- connector
 
 
+class GuardedRequest(Request):
+    """atproto's HTTP layer on :class:`inbox.netguard.GuardedTransport`, five redirects at most.
+
+    httpx drops the ``Authorization`` header when a redirect leaves the host. A
+    clone (the chat proxy client) gets a transport of its own, as atproto expects.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            transport=netguard.GuardedTransport(),
+            max_redirects=netguard.MAX_REDIRECTS,
+            **kwargs,
+        )
+        self._client_kwargs = kwargs
+
+
 @register("bluesky")
 class BlueskyConnector:
     """Mentions, replies, quotes and chat DMs of one Bluesky account."""
 
     network: ClassVar[str] = "bluesky"
+    # Deletions (``inbox.sync.check_deletions``): notifications drop a deleted post
+    # silently, so every sync looks the window's posts up again. Chat messages are
+    # not posts (their deletions come with the chat log).
+    deletion_check_every: ClassVar[timedelta] = timedelta(0)
+    deletion_check_skips: ClassVar[frozenset[str]] = frozenset({"dm"})
+
+    def deletion_check_budget(self) -> tuple[int, int]:
+        """(posts per :meth:`find_deleted` request, posts a check covers): 25 a request
+        (``getPosts``' maximum) and :data:`DELETION_LOOKUPS` requests, 1,000 posts,
+        so a window holding no more is covered at every sync; 40 requests of the
+        3,000 per 5 minutes the AppView allows."""
+        return GET_POSTS_BATCH, GET_POSTS_BATCH * DELETION_LOOKUPS
 
     def __init__(self, config: ChannelConfig) -> None:
         self.config = config
@@ -313,8 +393,13 @@ class BlueskyConnector:
         self._dms_enabled = bool(opts.get("dms", True))
         self._context_enabled = bool(opts.get("context", True))
         timeout = float(opts.get("timeout", DEFAULT_TIMEOUT))
+        base_url = config.base_url or DEFAULT_PDS
+        host = urlsplit(base_url).hostname or ""
+        problem = netguard.host_problem(host) if host else "the server URL has no host"
+        if problem:
+            raise PermanentError(f"the Bluesky server cannot be used: {problem}")
         self.client = Client(
-            base_url=config.base_url or DEFAULT_PDS, request=Request(timeout=httpx.Timeout(timeout))
+            base_url=base_url, request=GuardedRequest(timeout=httpx.Timeout(timeout))
         )
         self.client.on_session_change(self._remember_session)
         self._ready = False
@@ -378,11 +463,13 @@ class BlueskyConnector:
                 raise AuthError(
                     "Bluesky asks for an email code: use an app password, not the main one"
                 ) from exc
-            raise AuthError(f"Bluesky refused the login: {exc}") from exc
+            raise AuthError(f"Bluesky refused the login ({what_failed(exc)})") from exc
         except Exception as exc:
             mapped = translate(exc)
             if isinstance(mapped, AuthError):
-                raise AuthError(f"Bluesky refused the handle or app password: {exc}") from exc
+                raise AuthError(
+                    f"Bluesky refused the handle or app password ({what_failed(exc)})"
+                ) from exc
             raise mapped from exc
         self._ready = True
 
@@ -483,7 +570,14 @@ class BlueskyConnector:
         items.sort(key=lambda i: i.created_at)
 
         next_page = body.get("cursor")
-        if not reached_mark and isinstance(next_page, str) and next_page and notifications:
+        if (
+            not reached_mark
+            and isinstance(next_page, str)
+            and next_page
+            and next_page != (walk["page"] if walk else None)
+        ):
+            # Only the cursor says "more": with ``reasons`` filtered server-side a page
+            # may hold fewer notifications than ``limit``, even none.
             top = walk_top or mark_at
             cursor["walk"] = {
                 "page": next_page,
@@ -614,31 +708,7 @@ class BlueskyConnector:
         items: list[IncomingItem] = []
         malformed: list[tuple[str, Mapping[str, Any]]] = []
         if not chat.get("log"):
-            # First contact: the latest message of each recent conversation, then follow the log.
-            body = self._chat_query(
-                "chat.bsky.convo.listConvos",
-                models.ChatBskyConvoListConvos.Params(limit=max(1, min(100, limit))),
-            )
-            if body is None:
-                cursor["phase"] = "notifications"
-                return FetchResult(items=[], cursor=cursor, has_more=False)
-            revs: list[str] = []
-            for convo in body.get("convos") or []:
-                convo = obj(convo)
-                self._learn_members(convo)
-                if isinstance(convo.get("rev"), str):
-                    revs.append(convo["rev"])
-                last = obj(convo.get("lastMessage"))
-                if last.get("$type") == "chat.bsky.convo.defs#messageView":
-                    try:
-                        items.append(self.chat_item(str(convo.get("id")), last, deleted=False))
-                    except MalformedItem as exc:
-                        malformed.append((f"Bluesky chat message: {exc}", last))
-            chat["log"] = max(revs) if revs else None
-            cursor["phase"] = "notifications"
-            return FetchResult(
-                items=sorted(items, key=lambda i: i.created_at), cursor=cursor, malformed=malformed
-            )
+            return self._backfill_chat_page(cursor, limit)
 
         try:
             body = self._chat_query(
@@ -688,6 +758,118 @@ class BlueskyConnector:
         more = bool(advanced and logs)
         cursor["phase"] = "chat" if more else "notifications"
         return FetchResult(items=items, cursor=cursor, has_more=more, malformed=malformed)
+
+    def _backfill_chat_page(self, cursor: dict[str, Any], limit: int) -> FetchResult:
+        """First contact with the chat: one request of the walk back to the window's start.
+
+        ``listConvos`` (most recently active first) names the conversations with a
+        message in the window; then each one's ``getMessages`` pages (newest first) are
+        read back to the window's start. The walk is stored in the cursor after every
+        page, so a crash or a rate limit resumes it; at its end the log is followed
+        from the newest ``rev`` seen when it began (later messages come from the log,
+        and the pipeline knows any it already has).
+        """
+        chat = cursor["chat"]
+        walk = chat.get("walk")
+        if not isinstance(walk, dict):
+            since = (
+                chat.get("since")
+                or (datetime.now(UTC) - timedelta(days=self._backfill_days)).isoformat()
+            )
+            walk = {
+                "since": since,
+                "listing": True,
+                "convos_page": None,
+                "queue": [],
+                "messages_page": None,
+                "log_start": None,
+            }
+            chat["walk"] = walk
+        since = datetime.fromisoformat(walk["since"])
+        items: list[IncomingItem] = []
+        malformed: list[tuple[str, Mapping[str, Any]]] = []
+        page_limit = max(1, min(100, limit))
+        if walk["listing"]:
+            body = self._chat_query(
+                "chat.bsky.convo.listConvos",
+                models.ChatBskyConvoListConvos.Params(limit=page_limit, cursor=walk["convos_page"]),
+            )
+            if body is None:  # no DM access: the walk waits where it is
+                cursor["phase"] = "notifications"
+                return FetchResult(items=[], cursor=cursor, has_more=False)
+            convos = body.get("convos")
+            if not isinstance(convos, list):
+                raise TransientError("Bluesky listConvos answered without a convos list")
+            older = False
+            for convo in map(obj, convos):
+                self._learn_members(convo)
+                rev = convo.get("rev")
+                if isinstance(rev, str) and rev > (walk["log_start"] or ""):
+                    walk["log_start"] = rev
+                try:
+                    last_at = parse_time(obj(convo.get("lastMessage")).get("sentAt"), "sentAt")
+                except MalformedItem:
+                    last_at = None  # no message yet: nothing to read
+                if last_at is None or last_at < since:
+                    older = older or last_at is not None
+                    continue
+                if isinstance(convo.get("id"), str) and convo["id"] not in walk["queue"]:
+                    walk["queue"].append(convo["id"])
+            next_page = _next_page(body, walk["convos_page"], older)
+            if next_page:
+                walk["convos_page"] = next_page
+            else:  # the rest were last active before the window
+                walk["listing"] = False
+        elif walk["queue"]:
+            convo_id = str(walk["queue"][0])
+            try:
+                body = self._chat_query(
+                    "chat.bsky.convo.getMessages",
+                    models.ChatBskyConvoGetMessages.Params(
+                        convo_id=convo_id, limit=page_limit, cursor=walk["messages_page"]
+                    ),
+                )
+            except PermanentError as exc:  # left or gone since it was listed
+                log.warning("Bluesky chat %s skipped in the backfill: %s", convo_id, exc)
+                body = {"messages": []}
+            if body is None:
+                cursor["phase"] = "notifications"
+                return FetchResult(items=[], cursor=cursor, has_more=False)
+            messages = body.get("messages")
+            if not isinstance(messages, list):
+                raise TransientError("Bluesky getMessages answered without a messages list")
+            older = False
+            for message in map(obj, messages):
+                try:
+                    sent_at = parse_time(message.get("sentAt"), "message.sentAt")
+                except MalformedItem as exc:
+                    malformed.append((f"Bluesky chat message: {exc}", message))
+                    continue
+                if sent_at < since:
+                    older = True
+                    break
+                if message.get("$type") != "chat.bsky.convo.defs#messageView":
+                    continue  # deleted and system messages: nothing to store
+                try:
+                    items.append(self.chat_item(convo_id, message, deleted=False))
+                except MalformedItem as exc:
+                    malformed.append((f"Bluesky chat message: {exc}", message))
+            next_page = _next_page(body, walk["messages_page"], older)
+            if next_page:
+                walk["messages_page"] = next_page
+            else:
+                walk["queue"] = walk["queue"][1:]
+                walk["messages_page"] = None
+        items.sort(key=lambda i: i.created_at)
+        if walk["listing"] or walk["queue"]:
+            cursor["phase"] = "chat"
+            return FetchResult(items=items, cursor=cursor, has_more=True, malformed=malformed)
+        # The window is read: from now on, the log.
+        chat["log"] = walk["log_start"]
+        chat["walk"] = None
+        chat["since"] = None  # a later first contact (no conversation yet) reads its own window
+        cursor["phase"] = "notifications"
+        return FetchResult(items=items, cursor=cursor, has_more=False, malformed=malformed)
 
     def _learn_members(self, convo: Mapping[str, Any]) -> None:
         convo_id = convo.get("id")
@@ -798,6 +980,92 @@ class BlueskyConnector:
             },
         )
 
+    # ------------------------------------------------------------------ posting
+
+    def publish(
+        self,
+        text: str,
+        idempotency_key: str,
+        scheduled_at: datetime | None = None,
+        media: Sequence[MediaFile] = (),
+    ) -> SentReply:
+        """A post on the artist's own feed (``app.bsky.feed.post`` through createRecord).
+
+        Exactly once: the client chooses the record key (:func:`post_rkey`, from the
+        idempotency key and the post's scheduled time), so a retry after a lost
+        answer first asks ``getRecord`` for that key and returns the post it finds;
+        a racing attempt that wrote it in between makes createRecord refuse, and
+        the record is read back the same way.
+
+        Images are uploaded after that check (``com.atproto.repo.uploadBlob``; a blob
+        no record references is dropped by the PDS) and embedded as
+        ``app.bsky.embed.images`` with their alt text and aspect ratio.
+        """
+        body = text.strip()
+        if not body:
+            raise PermanentError("a Bluesky post needs text")
+        problem = network_problem("bluesky", [len(m.data) for m in media])
+        if problem:
+            raise PermanentError(problem)
+        if scheduled_at is None:
+            raise PermanentError("a Bluesky post needs its scheduled time to choose its record key")
+        if grapheme_count(body) > MAX_GRAPHEMES or len(body.encode()) > MAX_BYTES:
+            raise PermanentError(
+                f"a Bluesky post holds {MAX_GRAPHEMES} characters; this one has {grapheme_count(body)}"
+            )
+        did = self.did
+        rkey = post_rkey(idempotency_key, did, scheduled_at)
+        existing = self._existing_post(did, rkey)
+        if existing is not None:
+            log.info("Bluesky post for key %s already exists as %s", idempotency_key, rkey)
+            return existing
+        embed = self._images_embed(media) if media else None
+        record = models.AppBskyFeedPost.Record(
+            text=body,
+            created_at=self.client.get_current_time_iso(),
+            facets=self._call(lambda: self.client.detect_facets(body)) or None,
+            embed=embed,
+        )
+        try:
+            created = self._call(
+                lambda: self.client.app.bsky.feed.post.create(did, record, rkey=rkey)
+            )
+        except PermanentError:
+            existing = self._existing_post(did, rkey)
+            if existing is not None:
+                return existing
+            raise
+        return SentReply(
+            external_id=created.uri,
+            created_at=parse_time(record.created_at, "createdAt"),
+            url=post_url(created.uri, self.config.handle),
+            raw={
+                "uri": created.uri,
+                "cid": created.cid,
+                "author": {"did": did, "handle": self.config.handle},
+                "record": record.model_dump(mode="json", by_alias=True, exclude_none=True),
+            },
+        )
+
+    def _images_embed(self, media: Sequence[MediaFile]) -> models.AppBskyEmbedImages.Main:
+        """Each image as a blob on the PDS, then the embed that shows them with alt text."""
+        images = []
+        for m in media:
+            uploaded = self._call(lambda m=m: self.client.upload_blob(m.data))  # type: ignore[misc]
+            blob = getattr(uploaded, "blob", None)
+            if blob is None:
+                raise TransientError("uploadBlob answered without a blob")
+            images.append(
+                models.AppBskyEmbedImages.Image(
+                    alt=m.alt,
+                    image=blob,
+                    aspect_ratio=models.AppBskyEmbedDefs.AspectRatio(
+                        width=m.width, height=m.height
+                    ),
+                )
+            )
+        return models.AppBskyEmbedImages.Main(images=images)
+
     def _parent_view(self, target: ReplyTarget) -> dict[str, Any]:
         """The parent's uri, cid and record: from its raw payload, else from the network."""
         raw = dict(target.parent_raw)
@@ -878,3 +1146,12 @@ class BlueskyConnector:
 
 def _replace_context(item: IncomingItem, context: ThreadContext) -> IncomingItem:
     return replace(item, context=context)
+
+
+def _next_page(body: Mapping[str, Any], current: str | None, older: bool) -> str | None:
+    """The cursor to read next in a chat walk, or None when the walk is done: the page
+    reached past the window, the server gave no cursor, or it gave the same one again."""
+    next_page = body.get("cursor")
+    if older or not isinstance(next_page, str) or not next_page or next_page == current:
+        return None
+    return next_page

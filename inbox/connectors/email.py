@@ -1,11 +1,11 @@
-"""Email: IMAP in, SMTP out, with the standard library's ``imaplib`` and ``smtplib``.
+"""Email: IMAP in with IMAPClient, SMTP out with the standard library's ``smtplib``.
 
 Reading never changes the mailbox: the folder is opened read-only (EXAMINE)
 and bodies are fetched with ``BODY.PEEK[]``, so the artist's mail client still
 shows fan mail as unread.
 
-Cursor: ``{"v": 1, "mailbox", "uidvalidity", "last_uid", "last_date"}``. New
-mail is ``UID SEARCH UID <last_uid+1>:*`` (filtered client-side: ``n:*``
+Cursor: ``{"v": 1, "mailbox", "uidvalidity", "last_uid", "last_date", "since"}``.
+New mail is ``UID SEARCH UID <last_uid+1>:*`` (filtered client-side: ``n:*``
 always matches the newest message). When the server's UIDVALIDITY changed (a
 rebuilt or migrated mailbox) UIDs mean nothing any more, so the connector
 searches again by date from a day before the last mail it had seen and relies
@@ -13,7 +13,13 @@ on Message-IDs (the external ids) to recognise what it already has. On a
 failure the call raises and the stored cursor stays as it was.
 
 First sync (no cursor): the mail that arrived in the last ``first_sync_days``
-(14 by default), oldest first, ``limit`` per call.
+(14 by default), oldest first, ``limit`` per call. While that window takes more
+than one call, the cursor keeps its start (``since``, an IMAP date) and each
+call asks ``UID SEARCH UID <last_uid+1>:* SINCE <since>``: a message moved in
+later with an older date (a higher UID, an INTERNALDATE before the window)
+stays out of the backfill as it stayed out of its first page, and a crash
+between calls resumes at the stored ``last_uid``. Once the window is read
+(``since`` is cleared), new mail is every new UID.
 
 Replies go out over SMTP as ``Re: <subject>`` with ``In-Reply-To`` and
 ``References`` set so the fan's mail client threads them. The Message-ID is
@@ -32,6 +38,12 @@ Credentials (``ChannelConfig.credentials``):
   ``smtp_username`` / ``smtp_password`` (default: the IMAP ones);
 - ``ca_file`` (optional): a CA bundle for servers with a private certificate.
 
+Both hosts are typed by a person, so they are reached through :mod:`inbox.netguard`:
+public addresses only, the socket pinned to the address vetted (no second DNS
+answer), and ``none`` (no TLS: the password crosses readable) only to loopback
+under ``UNPLUGGED_ALLOW_LOOPBACK``. Errors give the SMTP code or our own words,
+never the server's replies.
+
 ``ChannelConfig.base_url`` may stand in for the IMAP host as
 ``imaps://host:port`` or ``imap://host:port``. ``handle`` is the artist's
 address. Options: ``mailbox`` (``INBOX``), ``sent_mailbox`` (none),
@@ -41,14 +53,13 @@ address. Options: ``mailbox`` (``INBOX``), ``sent_mailbox`` (none),
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import imaplib
 import logging
 import re
 import smtplib
+import socket
 import ssl
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -59,11 +70,16 @@ from email.utils import format_datetime, formataddr
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from imapclient import IMAPClient
+from imapclient.datetime_util import format_criteria_date
+
+from inbox import netguard
 from inbox.connectors import register
 from inbox.connectors.base import (
     AuthError,
     Author,
     ChannelConfig,
+    FateUnknown,
     FetchResult,
     IncomingItem,
     PermanentError,
@@ -82,10 +98,7 @@ FETCH_CHUNK_BYTES = (
     32 * 1024 * 1024
 )  # fetch and parse at most this much mail at once  # keep the thread's first id and the most recent ones
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_UID = re.compile(rb"\bUID (\d+)")
-_FLAGS = re.compile(rb"\bFLAGS \(([^)]*)\)")
-_INTERNALDATE = re.compile(rb'\bINTERNALDATE "([^"]+)"')
-_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
+_IMAP_DATE = re.compile(r"\d{2}-(?:" + "|".join(_MONTHS) + r")-\d{4}")
 _RE_PREFIX = re.compile(r"^\s*(re|aw|sv|antw|ref)\s*:", re.IGNORECASE)
 
 
@@ -105,6 +118,70 @@ class _Fetched:
     internal_date: datetime | None
     body: bytes
     headers_only: bool = False
+
+
+# --- connections through inbox.netguard -------------------------------------------------
+
+
+def _socket_timeout(timeout: float | None) -> Any:
+    return socket._GLOBAL_DEFAULT_TIMEOUT if timeout is None else timeout  # type: ignore[attr-defined]
+
+
+class _PinnedIMAP4(imaplib.IMAP4):
+    """imaplib's client on a vetted, pinned socket; ``plain`` when no STARTTLS will follow."""
+
+    def __init__(self, host: str, port: int, *, plain: bool, timeout: float) -> None:
+        self._plain = plain
+        super().__init__(host, port, timeout=timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        return netguard.connect(self.host, self.port, _socket_timeout(timeout), plain=self._plain)
+
+
+class _PinnedIMAP4SSL(imaplib.IMAP4_SSL):
+    """imaplib's TLS client on a vetted, pinned socket (the certificate names the host)."""
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        sock = netguard.connect(self.host, self.port, _socket_timeout(timeout))
+        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+
+
+class _PinnedIMAPClient(IMAPClient):
+    """IMAPClient over the pinned imaplib clients above; INTERNALDATEs keep their zone."""
+
+    def __init__(self, server: _Server, context: ssl.SSLContext, timeout: float) -> None:
+        self._plain = server.security == "none"
+        ssl_on = server.security == "ssl"
+        super().__init__(server.host, server.port, ssl=ssl_on, ssl_context=context, timeout=timeout)
+        self.normalise_times = False
+        self._imap.debug = 0  # IMAPClient logs every line at DEBUG: fans' mail stays out of logs
+
+    def _create_IMAP4(self) -> imaplib.IMAP4:
+        timeout = self._timeout.connect
+        if self.ssl:
+            return _PinnedIMAP4SSL(
+                self.host, self.port, ssl_context=self.ssl_context, timeout=timeout
+            )
+        return _PinnedIMAP4(self.host, self.port, plain=self._plain, timeout=timeout)
+
+
+class _PinnedSMTP(smtplib.SMTP):
+    """smtplib's client on a vetted, pinned socket; ``plain`` when no STARTTLS will follow."""
+
+    def __init__(self, host: str, port: int, *, plain: bool, timeout: float) -> None:
+        self._plain = plain
+        super().__init__(host, port, timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return netguard.connect(host, port, timeout, self.source_address, plain=self._plain)
+
+
+class _PinnedSMTPSSL(smtplib.SMTP_SSL):
+    """smtplib's TLS client on a vetted, pinned socket."""
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = netguard.connect(host, port, timeout, self.source_address)
+        return self.context.wrap_socket(sock, server_hostname=host)
 
 
 @register("email")
@@ -152,14 +229,18 @@ class EmailConnector:
                         previous["uidvalidity"] if previous else None,
                         uidvalidity,
                     )
-                since = self._resync_since(previous if resync else None)
-                uids = self._search(imap, "SINCE", _imap_date(since))
+                start = _imap_date(self._resync_since(previous if resync else None))
+                uids = self._search(imap, "SINCE", start)
+                window: str | None = start
                 floor = 0
             else:
                 floor = int(previous["last_uid"])
-                uids = [u for u in self._search(imap, "UID", f"{floor + 1}:*") if u > floor]
+                window = previous.get("since")  # a window still being read
+                criteria = ("UID", f"{floor + 1}:*", *(("SINCE", window) if window else ()))
+                uids = [u for u in self._search(imap, *criteria) if u > floor]
             uids.sort()
             batch = uids[:limit]
+            more = len(uids) > limit
             items, malformed, last_date = self._read(imap, batch)
         if batch:
             last_uid = max(batch)
@@ -168,6 +249,10 @@ class EmailConnector:
         else:
             # Nothing in the window: start after what the mailbox held when opened.
             last_uid = max(0, (uidnext or 1) - 1)
+        if not more and window and uidnext:
+            # The window is read: every older UID the search left out is outside it (an
+            # old mail moved in later), so forward sync starts after all of them.
+            last_uid = max(last_uid, uidnext - 1)
         prev_date = previous.get("last_date") if previous and not resync else None
         new_cursor = {
             "v": CURSOR_VERSION,
@@ -175,10 +260,10 @@ class EmailConnector:
             "uidvalidity": uidvalidity,
             "last_uid": last_uid,
             "last_date": last_date.isoformat() if last_date else prev_date,
+            # The window's start, kept until its last page is read.
+            "since": window if more else None,
         }
-        return FetchResult(
-            items=items, cursor=new_cursor, has_more=len(uids) > limit, malformed=malformed
-        )
+        return FetchResult(items=items, cursor=new_cursor, has_more=more, malformed=malformed)
 
     def _resync_since(self, previous: Mapping[str, Any] | None) -> datetime:
         now = datetime.now(UTC)
@@ -190,7 +275,7 @@ class EmailConnector:
         return now - self.first_sync
 
     def _read(
-        self, imap: imaplib.IMAP4, uids: Sequence[int]
+        self, imap: IMAPClient, uids: Sequence[int]
     ) -> tuple[list[IncomingItem], list[tuple[str, Mapping[str, Any]]], datetime | None]:
         """Fetch and parse ``uids`` a chunk at a time, so a mailbox of large
         attachments never sits in memory all at once."""
@@ -260,6 +345,28 @@ class EmailConnector:
             self._append_to_sent(msg)
         return SentReply(external_id=message_id, created_at=sent_at, raw=sent_raw)
 
+    def find_sent_reply(
+        self, target: ReplyTarget, text: str, idempotency_key: str
+    ) -> SentReply | None:
+        """The reply's Message-ID (fixed by the key before the first attempt) looked
+        up in the Sent folder. Without a Sent folder nothing records what SMTP took,
+        so an earlier attempt's fate is unknown."""
+        if not self.sent_mailbox:
+            raise FateUnknown("no Sent folder is configured: an earlier attempt cannot be seen")
+        msg = self.build_reply(target, text.strip(), idempotency_key)
+        message_id = str(msg["Message-ID"])
+        if not self._already_in_sent(message_id):
+            return None
+        raw = {
+            "message_id": message_id,
+            "to": str(msg["To"]),
+            "subject": str(msg["Subject"]),
+            "in_reply_to": msg.get("In-Reply-To"),
+            "references": _split_ids(str(msg.get("References") or "")),
+            "body_text": text.strip(),
+        }
+        return SentReply(external_id=message_id, created_at=datetime.now(UTC), raw=raw)
+
     def build_reply(self, target: ReplyTarget, body: str, idempotency_key: str) -> EmailMessage:
         """The reply as a message: threaded headers, a Message-ID fixed by the key."""
         parent = target.parent_raw
@@ -295,11 +402,12 @@ class EmailConnector:
         try:
             client: smtplib.SMTP
             if s.security == "ssl":
-                client = smtplib.SMTP_SSL(
+                client = _PinnedSMTPSSL(
                     s.host, s.port, timeout=self.timeout, context=self._tls_context()
                 )
             else:
-                client = smtplib.SMTP(s.host, s.port, timeout=self.timeout)
+                plain = s.security == "none"
+                client = _PinnedSMTP(s.host, s.port, plain=plain, timeout=self.timeout)
             try:
                 if s.security == "starttls":
                     client.starttls(context=self._tls_context())
@@ -314,19 +422,22 @@ class EmailConnector:
                 client.close()
             if refused:
                 log.warning("SMTP refused some recipients of %s: %s", msg["Message-ID"], refused)
+        except netguard.BlockedAddress as exc:
+            raise PermanentError(f"the SMTP host cannot be used: {exc}") from None
         except smtplib.SMTPNotSupportedError as exc:
             raise PermanentError(f"SMTP server {s.host} does not support {exc}") from exc
         except smtplib.SMTPAuthenticationError as exc:
-            raise AuthError(f"SMTP login failed for {s.username}: {exc}") from exc
+            raise AuthError(f"SMTP login failed for {s.username} ({exc.smtp_code})") from exc
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
+            who = ", ".join(f"{rcpt} ({code})" for rcpt, (code, _) in exc.recipients.items())
             if all(400 <= c < 500 for c in codes):
-                raise TransientError(f"SMTP recipients deferred: {exc.recipients}") from exc
-            raise PermanentError(f"SMTP refused the recipient: {exc.recipients}") from exc
+                raise TransientError(f"SMTP recipients deferred: {who}") from exc
+            raise PermanentError(f"SMTP refused the recipient: {who}") from exc
         except smtplib.SMTPResponseException as exc:
             if 400 <= exc.smtp_code < 500:
-                raise TransientError(f"SMTP temporary failure {exc.smtp_code}: {exc}") from exc
-            raise PermanentError(f"SMTP rejected the reply ({exc.smtp_code}): {exc}") from exc
+                raise TransientError(f"SMTP temporary failure ({exc.smtp_code})") from exc
+            raise PermanentError(f"SMTP rejected the reply ({exc.smtp_code})") from exc
         except ssl.SSLCertVerificationError as exc:
             raise PermanentError(f"SMTP server certificate not trusted: {exc}") from exc
         except (smtplib.SMTPException, OSError) as exc:  # disconnects, timeouts, refused
@@ -339,28 +450,18 @@ class EmailConnector:
                 self._examine(imap, self.sent_mailbox)
             except PermanentError:
                 return False  # no Sent folder yet: nothing was appended to it
-            return bool(self._search(imap, "HEADER", "Message-ID", _imap_quote(message_id)))
+            return bool(self._search(imap, "HEADER", "Message-ID", message_id))
 
     def _append_to_sent(self, msg: EmailMessage) -> None:
         """Keep a copy where the artist's mail client shows sent mail. The mail
         already left, so a failure here is logged, never raised."""
-        assert self.sent_mailbox is not None
-        mailbox = _imap_quote(_encode_mailbox(self.sent_mailbox))
+        mailbox = self.sent_mailbox
+        assert mailbox is not None
         try:
             with self._imap_session() as imap:
-                for attempt in range(2):
-                    typ, data = imap.append(
-                        mailbox, r"(\Seen)", imaplib.Time2Internaldate(time.time()), msg.as_bytes()
-                    )
-                    if typ == "OK":
-                        return
-                    if attempt == 0 and b"TRYCREATE" in b" ".join(
-                        d for d in data if isinstance(d, bytes)
-                    ):
-                        imap.create(mailbox)  # first reply ever: make the folder
-                        continue
-                    log.warning("could not append reply to %s: %r", self.sent_mailbox, data)
-                    return
+                if not imap.folder_exists(mailbox):
+                    imap.create_folder(mailbox)  # first reply ever: make the folder
+                imap.append(mailbox, msg.as_bytes(), (r"\Seen",), datetime.now(UTC))
         except (AuthError, TransientError, PermanentError) as exc:
             log.warning("could not append reply to %s: %s", self.sent_mailbox, exc)
 
@@ -375,19 +476,17 @@ class EmailConnector:
         return ssl.create_default_context(cafile=self.ca_file)
 
     @contextmanager
-    def _imap_session(self) -> Iterator[imaplib.IMAP4]:
+    def _imap_session(self) -> Iterator[IMAPClient]:
         s = self.imap
         try:
-            imap: imaplib.IMAP4
-            if s.security == "ssl":
-                imap = imaplib.IMAP4_SSL(
-                    s.host, s.port, ssl_context=self._tls_context(), timeout=self.timeout
-                )
-            else:
-                imap = imaplib.IMAP4(s.host, s.port, timeout=self.timeout)
+            imap = _PinnedIMAPClient(s, self._tls_context(), self.timeout)
+        except netguard.BlockedAddress as exc:
+            raise PermanentError(f"the IMAP host cannot be used: {exc}") from None
         except ssl.SSLCertVerificationError as exc:
             raise PermanentError(f"IMAP server certificate not trusted: {exc}") from exc
-        except (OSError, imaplib.IMAP4.error) as exc:
+        except imaplib.IMAP4.error as exc:  # its text is the server's greeting
+            raise TransientError(f"IMAP {s.host}:{s.port} refused the connection") from exc
+        except OSError as exc:
             raise TransientError(f"IMAP {s.host}:{s.port} unavailable: {exc}") from exc
         try:
             try:
@@ -395,11 +494,11 @@ class EmailConnector:
                     _starttls(imap, self._tls_context())
                 imap.login(s.username, s.password)
             except imaplib.IMAP4.abort as exc:
-                raise TransientError(f"IMAP connection dropped during login: {exc}") from exc
+                raise TransientError("IMAP connection dropped during login") from exc
             except imaplib.IMAP4.error as exc:
-                if b"UNAVAILABLE" in str(exc).encode() or "UNAVAILABLE" in str(exc):
-                    raise TransientError(f"IMAP login temporarily refused: {exc}") from exc
-                raise AuthError(f"IMAP login failed for {s.username}: {exc}") from exc
+                if "UNAVAILABLE" in str(exc):
+                    raise TransientError("IMAP login temporarily refused (UNAVAILABLE)") from exc
+                raise AuthError(f"IMAP login failed for {s.username}") from exc
             except ssl.SSLCertVerificationError as exc:
                 raise PermanentError(f"IMAP server certificate not trusted: {exc}") from exc
             except OSError as exc:
@@ -407,43 +506,43 @@ class EmailConnector:
             try:
                 yield imap
             except imaplib.IMAP4.abort as exc:
-                raise TransientError(f"IMAP connection lost: {exc}") from exc
+                raise TransientError("IMAP connection lost") from exc
             except imaplib.IMAP4.error as exc:
-                raise TransientError(f"IMAP command failed: {exc}") from exc
+                raise TransientError("IMAP command failed") from exc
             except OSError as exc:
                 raise TransientError(f"IMAP connection failed: {exc}") from exc
         finally:
             with suppress(Exception):
                 imap.logout()
 
-    def _examine(self, imap: imaplib.IMAP4, mailbox: str) -> tuple[int, int | None]:
-        """Open ``mailbox`` read-only; its UIDVALIDITY and UIDNEXT."""
-        typ, data = imap.select(_imap_quote(_encode_mailbox(mailbox)), readonly=True)
-        if typ != "OK":
-            raise PermanentError(f"cannot open mailbox {mailbox!r}: {_text(data)}")
-        validity = _untagged_int(imap, "UIDVALIDITY")
-        if validity is None:
+    def _examine(self, imap: IMAPClient, mailbox: str) -> tuple[int, int | None]:
+        """Open ``mailbox`` read-only (EXAMINE); its UIDVALIDITY and UIDNEXT."""
+        try:
+            status = imap.select_folder(mailbox, readonly=True)
+        except imaplib.IMAP4.abort:
+            raise
+        except imaplib.IMAP4.error as exc:
+            raise PermanentError(f"cannot open mailbox {mailbox!r}") from exc
+        if status.get(b"UIDVALIDITY") is None:
             raise TransientError(f"server sent no UIDVALIDITY for {mailbox!r}")
-        return validity, _untagged_int(imap, "UIDNEXT")
+        uidnext = status.get(b"UIDNEXT")
+        return int(status[b"UIDVALIDITY"]), int(uidnext) if uidnext is not None else None
 
-    def _search(self, imap: imaplib.IMAP4, *criteria: str) -> list[int]:
-        typ, data = imap.uid("SEARCH", *criteria)
-        if typ != "OK":
-            raise TransientError(f"IMAP UID SEARCH {' '.join(criteria)} failed: {_text(data)}")
-        uids: list[int] = []
-        for chunk in data:
-            if isinstance(chunk, bytes):
-                uids.extend(int(tok) for tok in chunk.split() if tok.isdigit())
-        return uids
+    def _search(self, imap: IMAPClient, *criteria: str) -> list[int]:
+        return [int(uid) for uid in imap.search(list(criteria))]
 
-    def _fetch_chunks(self, imap: imaplib.IMAP4, uids: Sequence[int]) -> Iterator[list[_Fetched]]:
+    def _fetch_chunks(self, imap: IMAPClient, uids: Sequence[int]) -> Iterator[list[_Fetched]]:
         """The messages in UID order, in FETCHes of at most ``FETCH_CHUNK_BYTES``.
 
         Messages over ``max_message_bytes`` come with their headers only.
         """
         if not uids:
             return
-        sizes = self._sizes(imap, uids)
+        sizes = {
+            uid: int(data[b"RFC822.SIZE"])
+            for uid, data in imap.fetch(uids, ["RFC822.SIZE"]).items()
+            if b"RFC822.SIZE" in data
+        }
         chunk: list[int] = []
         total = 0
         for uid in [*uids, None]:
@@ -451,8 +550,8 @@ class EmailConnector:
             if chunk and (uid is None or total + size > FETCH_CHUNK_BYTES):
                 small = [u for u in chunk if sizes.get(u, 0) <= self.max_message_bytes]
                 large = [u for u in chunk if sizes.get(u, 0) > self.max_message_bytes]
-                fetched = self._fetch_parts(imap, small, "BODY.PEEK[]", headers_only=False)
-                fetched += self._fetch_parts(imap, large, "BODY.PEEK[HEADER]", headers_only=True)
+                fetched = self._fetch_parts(imap, small, headers_only=False)
+                fetched += self._fetch_parts(imap, large, headers_only=True)
                 by_uid = {f.uid: f for f in fetched}
                 yield [by_uid[u] for u in chunk if u in by_uid]
                 chunk, total = [], 0
@@ -460,58 +559,32 @@ class EmailConnector:
                 chunk.append(uid)
                 total += size
 
-    def _sizes(self, imap: imaplib.IMAP4, uids: Sequence[int]) -> dict[int, int]:
-        typ, data = imap.uid("FETCH", _uid_set(uids), "(UID RFC822.SIZE)")
-        if typ != "OK":
-            raise TransientError(f"IMAP FETCH sizes failed: {_text(data)}")
-        sizes: dict[int, int] = {}
-        for chunk in data:
-            line = chunk[0] if isinstance(chunk, tuple) else chunk
-            if not isinstance(line, bytes):
-                continue
-            uid, size = _UID.search(line), _SIZE.search(line)
-            if uid and size:
-                sizes[int(uid.group(1))] = int(size.group(1))
-        return sizes
-
     def _fetch_parts(
-        self,
-        imap: imaplib.IMAP4,
-        uids: Sequence[int],
-        item: str,
-        *,
-        headers_only: bool,
+        self, imap: IMAPClient, uids: Sequence[int], *, headers_only: bool
     ) -> list[_Fetched]:
+        """Bodies (or headers) with ``BODY.PEEK``, so the mail stays unread."""
         if not uids:
             return []
-        typ, data = imap.uid("FETCH", _uid_set(uids), f"(UID FLAGS INTERNALDATE {item})")
-        if typ != "OK":
-            raise TransientError(f"IMAP FETCH failed: {_text(data)}")
-        wanted = set(uids)
+        part = "HEADER" if headers_only else ""
+        answer = imap.fetch(uids, ["FLAGS", "INTERNALDATE", f"BODY.PEEK[{part}]"])
         out: list[_Fetched] = []
-        for meta, body in _fetch_records(data):
-            uid_match = _UID.search(meta)
-            if not uid_match:
-                log.warning("FETCH response without a UID: %.200r", meta)
-                continue
-            uid = int(uid_match.group(1))
-            if uid not in wanted:
-                continue  # an unsolicited update for another message
-            flags_match = _FLAGS.search(meta)
-            date_match = _INTERNALDATE.search(meta)
+        for uid in uids:
+            data = answer.get(uid, {})
+            body = data.get(f"BODY[{part}]".encode())
+            if body is None:
+                continue  # expunged between SEARCH and FETCH: gone, nothing to store
+            date = data.get(b"INTERNALDATE")
             out.append(
                 _Fetched(
                     uid=uid,
-                    flags=tuple(flags_match.group(1).decode().split()) if flags_match else (),
-                    internal_date=_parse_internaldate(date_match.group(1)) if date_match else None,
-                    body=body,
+                    flags=tuple(f.decode("utf-8", "replace") for f in data.get(b"FLAGS", ())),
+                    internal_date=date.astimezone(UTC) if isinstance(date, datetime) else None,
+                    body=bytes(body),
                     headers_only=headers_only,
                 )
             )
-        if len(out) < len(wanted):
-            missing = sorted(wanted - {f.uid for f in out})
-            # Expunged between SEARCH and FETCH: gone, nothing to store.
-            log.info("messages %s vanished before they could be fetched", missing)
+        if len(out) < len(uids):
+            log.info("messages %s vanished before they could be fetched", len(uids) - len(out))
         return out
 
 
@@ -571,109 +644,36 @@ def _read_cursor(cursor: Mapping[str, Any] | None) -> dict[str, Any] | None:
             "uidvalidity": int(cursor["uidvalidity"]),
             "last_uid": int(cursor["last_uid"]),
             "last_date": cursor.get("last_date"),
+            "since": _checked_imap_date(cursor.get("since")),
         }
     except (KeyError, TypeError, ValueError) as exc:
         log.error("unreadable email cursor %r (%s): resyncing by date", cursor, exc)
         return {"mailbox": "", "uidvalidity": -1, "last_uid": 0, "last_date": None}
 
 
-def _fetch_records(data: Sequence[Any]) -> Iterator[tuple[bytes, bytes]]:
-    """(metadata, literal) per message of an imaplib FETCH answer.
-
-    imaplib gives ``(b'1 (UID 7 ... BODY[] {123}', literal)`` then a trailing
-    ``b' FLAGS (...))'`` or ``b')'``; servers may put UID or FLAGS after the
-    literal, so the trailer is part of the metadata.
-    """
-    index = 0
-    while index < len(data):
-        chunk = data[index]
-        index += 1
-        if not isinstance(chunk, tuple) or len(chunk) < 2:
-            continue
-        meta = bytes(chunk[0])
-        if index < len(data) and isinstance(data[index], bytes):
-            meta += b" " + data[index]
-            index += 1
-        yield meta, bytes(chunk[1])
-
-
-def _parse_internaldate(raw: bytes) -> datetime | None:
-    """``17-Jul-1996 02:44:25 -0700`` as an aware datetime, without the C locale."""
-    match = re.match(
-        rb"\s*(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})", raw
-    )
-    if not match:
-        return None
-    day, mon, year, hh, mm, ss, sign, zh, zm = match.groups()
-    try:
-        month = _MONTHS.index(mon.decode().title()) + 1
-        as_if_utc = datetime(int(year), month, int(day), int(hh), int(mm), int(ss), tzinfo=UTC)
-    except ValueError:
-        return None
-    offset = timedelta(hours=int(zh), minutes=int(zm))
-    return as_if_utc - offset if sign == b"+" else as_if_utc + offset
-
-
-def _starttls(imap: imaplib.IMAP4, context: ssl.SSLContext) -> None:
+def _starttls(imap: IMAPClient, context: ssl.SSLContext) -> None:
     """Upgrade to TLS; a server that cannot is misconfigured, not down."""
-    if "STARTTLS" not in imap.capabilities:  # imaplib would call this an abort
+    if not imap.has_capability("STARTTLS"):
         raise PermanentError("IMAP server does not offer STARTTLS")
     try:
         imap.starttls(ssl_context=context)
     except imaplib.IMAP4.abort:
         raise
     except imaplib.IMAP4.error as exc:
-        raise PermanentError(f"IMAP server refused STARTTLS: {exc}") from exc
+        raise PermanentError("IMAP server refused STARTTLS") from exc
 
 
 def _imap_date(when: datetime) -> str:
-    return f"{when.day:02d}-{_MONTHS[when.month - 1]}-{when.year}"
+    return format_criteria_date(when).decode()
 
 
-def _uid_set(uids: Sequence[int]) -> str:
-    return ",".join(str(u) for u in uids)
-
-
-def _untagged_int(imap: imaplib.IMAP4, name: str) -> int | None:
-    _, values = imap.response(name)
-    for value in values or []:
-        if isinstance(value, bytes) and value.strip().isdigit():
-            return int(value)
-    return None
-
-
-def _text(data: Any) -> str:
-    if isinstance(data, list):
-        return " ".join(
-            d.decode("utf-8", "replace") if isinstance(d, bytes) else str(d) for d in data
-        )
-    return str(data)
-
-
-def _imap_quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _encode_mailbox(name: str) -> str:
-    """A mailbox name in IMAP's modified UTF-7 (RFC 3501 5.1.3): "Envoyés" is
-    ``Envoy&AOk-s`` on the wire."""
-    out: list[str] = []
-    pending: list[str] = []
-
-    def flush() -> None:
-        if pending:
-            encoded = base64.b64encode("".join(pending).encode("utf-16-be")).decode()
-            out.append("&" + encoded.rstrip("=").replace("/", ",") + "-")
-            pending.clear()
-
-    for char in name:
-        if 0x20 <= ord(char) <= 0x7E:
-            flush()
-            out.append("&-" if char == "&" else char)
-        else:
-            pending.append(char)
-    flush()
-    return "".join(out)
+def _checked_imap_date(value: Any) -> str | None:
+    """A stored window start, checked before it goes into an IMAP command."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _IMAP_DATE.fullmatch(value):
+        raise ValueError(f"since {value!r} is not an IMAP date")
+    return value
 
 
 def reply_subject(subject: str) -> str:

@@ -110,8 +110,9 @@ class FacebookConnector:
 
     def fetch_since(self, cursor: Mapping[str, Any] | None, limit: int = 100) -> FetchResult:
         """Fans' posts and comments on recent Page posts; see :mod:`graph_sweep`
-        for the cursor and the first-sync window (7 days of comments on up to
-        50 posts of the last 60 days, by default)."""
+        for the cursor and the first-sync window (``backfill_days`` of comments,
+        7 by default, on every post of the last 60 days or of the window if
+        longer; later polls watch up to ``max_posts``, 50)."""
         return self._sweep.fetch(cursor, limit)
 
     def send_reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> SentReply:
@@ -129,6 +130,14 @@ class FacebookConnector:
             return existing
         response = self.client.post(f"{object_id}/comments", {"message": body_text})
         return sent_reply(self.client, response, "Facebook")
+
+    def find_sent_reply(
+        self, target: ReplyTarget, text: str, idempotency_key: str
+    ) -> SentReply | None:
+        """The Page's comment with this text under the thread, for the outbox's
+        check before a resend (:class:`inbox.connectors.base.ReconcilesReplies`)."""
+        object_id = target.thread_id or target.parent_external_id
+        return self._existing_reply(object_id, reply_text(text, MAX_COMMENT_CHARS))
 
     def _existing_reply(self, object_id: str, text: str) -> SentReply | None:
         params = {
@@ -186,22 +195,27 @@ class _PostSource:
     def server_time(self) -> datetime | None:
         return self.c.client.server_time
 
-    def list_containers(self, newer_than: datetime, max_count: int) -> Listing:
-        listing = Listing()
-        params = {"fields": POST_FIELDS, "limit": str(min(max_count, 100))}
-        for page in self.c.client.iter_pages(f"{self.c.page_id}/feed", params):
-            for post in iter_dicts(page.data, "post", listing.malformed):
-                try:
-                    container = post_container(post)
-                    visitor = _visitor_post(post, self.c.page_id)
-                except ValueError as exc:
-                    listing.malformed.append((f"malformed Facebook post: {exc}", _own_json(post)))
-                    continue
-                if container.created_at < newer_than or len(listing.containers) >= max_count:
-                    return listing  # the feed comes newest first
-                listing.containers.append(container)
-                if visitor is not None:
-                    listing.items.append(visitor)
+    def list_page(self, newer_than: datetime, params: Mapping[str, str] | None) -> Listing:
+        """One page of the Page's feed (newest first): its posts of the window as
+        containers, fans' posts among them also as items."""
+        base = {"fields": POST_FIELDS, "limit": str(self.c.page_size)}
+        page = self.c.client.page(f"{self.c.page_id}/feed", {**base, **(params or {})})
+        listing = Listing(next_params=page.next_params)
+        for post in iter_dicts(page.data, "post", listing.malformed):
+            try:
+                container = post_container(post)
+                visitor = _visitor_post(post, self.c.page_id)
+            except ValueError as exc:
+                listing.malformed.append((f"malformed Facebook post: {exc}", _own_json(post)))
+                continue
+            # A pinned older post can head the feed: only the page's last post says
+            # whether older ones follow.
+            listing.reached_end = container.created_at < newer_than
+            if listing.reached_end:
+                continue
+            listing.containers.append(container)
+            if visitor is not None:
+                listing.items.append(visitor)
         return listing
 
     def comment_page(

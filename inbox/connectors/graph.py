@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
+from inbox import netguard
 from inbox.connectors.base import (
     AuthError,
     Author,
@@ -77,12 +78,15 @@ class GraphErrorInfo:
             is_transient=bool(err.get("is_transient")),
         )
 
-    def describe(self) -> str:
+    def describe(self, quote: bool = True) -> str:
+        """The error; without ``quote`` only its numbers (a server a person typed)."""
         parts = [f"code {self.code}"]
         if self.subcode is not None:
             parts.append(f"subcode {self.subcode}")
         if self.fbtrace_id:
             parts.append(f"fbtrace_id {self.fbtrace_id}")
+        if not quote:
+            return "GraphError (" + ", ".join(p for p in parts if "fbtrace" not in p) + ")"
         return f"{self.type or 'GraphError'}: {self.message} ({', '.join(parts)})"
 
 
@@ -156,7 +160,12 @@ class Page:
 
 
 class GraphClient:
-    """Requests against one Graph host with one access token."""
+    """Requests against one Graph host with one access token.
+
+    A ``base_url`` other than Meta's is a host a person typed (a test server, a
+    proxy): it is reached through :mod:`inbox.netguard` (public addresses only,
+    pinned, https only, redirects vetted) and its error texts are not repeated.
+    """
 
     def __init__(
         self,
@@ -170,6 +179,14 @@ class GraphClient:
         if not access_token:
             raise AuthError("no Graph API access token configured")
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        parts = urlsplit(self.base_url)
+        self._typed = parts.hostname != urlsplit(DEFAULT_BASE_URL).hostname
+        if self._typed:
+            problem = netguard.host_problem(parts.hostname or "")
+            if problem or parts.scheme not in ("https", "http"):
+                raise PermanentError(
+                    f"the Graph server URL cannot be used: {problem or 'use https://'}"
+                )
         self._token = access_token
         self._proof = (
             hmac.new(app_secret.encode(), access_token.encode(), hashlib.sha256).hexdigest()
@@ -177,7 +194,9 @@ class GraphClient:
             else None
         )
         self._timeout = timeout
-        self._session = session or requests.Session()
+        self._session = session or (
+            netguard.guarded_session() if self._typed else requests.Session()
+        )
         self.last_usage = Usage()
         self.server_time: datetime | None = None  # from the last response's Date header
 
@@ -232,6 +251,8 @@ class GraphClient:
                 headers={"Authorization": f"Bearer {self._token}"},
                 timeout=self._timeout,
             )
+        except netguard.BlockedAddress as exc:
+            raise PermanentError(f"the Graph server URL cannot be used: {exc}") from None
         except requests.Timeout as exc:
             raise TransientError(f"Graph API {method} {path} timed out: {exc}") from exc
         except requests.RequestException as exc:  # refused, reset, cut-off body
@@ -241,7 +262,9 @@ class GraphClient:
         body = _json_or_none(resp)
         info = GraphErrorInfo.from_body(body)
         if resp.status_code >= 400 or info is not None:
-            raise error_for(resp.status_code, info, resp.headers, f"{method} {path}")
+            raise error_for(
+                resp.status_code, info, resp.headers, f"{method} {path}", quote=not self._typed
+            )
         if not isinstance(body, dict):
             raise TransientError(
                 f"Graph API {method} {path} returned malformed or truncated JSON "
@@ -278,9 +301,11 @@ def error_for(
     info: GraphErrorInfo | None,
     headers: Mapping[str, str],
     what: str,
+    *,
+    quote: bool = True,
 ) -> ConnectorError:
-    """The base.py exception for a failed Graph response."""
-    detail = info.describe() if info else f"HTTP {status}"
+    """The base.py exception for a failed Graph response (``quote``: with Meta's words)."""
+    detail = info.describe(quote) if info else f"HTTP {status}"
     message = f"Graph API {what}: {detail}"
     code = info.code if info else None
     if code in AUTH_CODES or (code is None and status == 401):

@@ -32,6 +32,7 @@ comments deleted by their authors; those simply stop appearing.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +44,7 @@ from inbox.connectors import register
 from inbox.connectors.base import (
     Author,
     ChannelConfig,
+    FateUnknown,
     FetchResult,
     IncomingItem,
     PermanentError,
@@ -122,8 +124,9 @@ class InstagramConnector:
 
     def fetch_since(self, cursor: Mapping[str, Any] | None, limit: int = 100) -> FetchResult:
         """Comments and replies on recent media; see :mod:`graph_sweep` for the
-        cursor and the first-sync window (7 days of comments on up to 50 posts
-        of the last 60 days, by default)."""
+        cursor and the first-sync window (``backfill_days`` of comments, 7 by
+        default, on every post of the last 60 days or of the window if longer;
+        later polls watch up to ``max_posts``, 50)."""
         return self._sweep.fetch(cursor, limit)
 
     def fetch_mentions(self, refs: Iterable[MentionRef]) -> FetchResult:
@@ -171,6 +174,7 @@ class InstagramConnector:
             data["message"] = body_text
             response = self.client.post(f"{self.account_id}/mentions", data)
         else:
+            body_text = reply_text(self._addressed(text.strip(), target), MAX_COMMENT_CHARS)
             comment_id = target.thread_id or target.parent_external_id
             existing = self._existing_reply(comment_id, body_text)
             if existing is not None:
@@ -178,6 +182,43 @@ class InstagramConnector:
                 return existing
             response = self.client.post(f"{comment_id}/replies", {"message": body_text})
         return sent_reply(self.client, response, "Instagram")
+
+    def find_sent_reply(
+        self, target: ReplyTarget, text: str, idempotency_key: str
+    ) -> SentReply | None:
+        """The account's reply with this text under the thread's comment, for the
+        outbox's check before a resend. A reply to an @mention on someone else's
+        post cannot be listed through the API: its fate is unknown."""
+        if target.kind == "mention":
+            raise FateUnknown("Instagram does not list replies to @mentions of the account")
+        comment_id = target.thread_id or target.parent_external_id
+        body_text = reply_text(self._addressed(text.strip(), target), MAX_COMMENT_CHARS)
+        return self._existing_reply(comment_id, body_text)
+
+    def _addressed(self, text: str, target: ReplyTarget) -> str:
+        """Answering a reply inside a comment thread: name its author first.
+
+        Instagram threads are one level deep, so every answer goes under the
+        top-level comment; its own reply box starts with "@username " when one
+        answers a reply, which tells that fan (and only that fan) the answer is
+        theirs. The top-level comment's author, our own replies and a text that
+        already names the fan are left as they are.
+        """
+        if not target.parent_external_id or target.parent_external_id == target.thread_id:
+            return text
+        author = target.parent_author
+        if author is None:
+            try:
+                author = comment_author(target.parent_raw)
+            except ValueError:
+                return text
+        handle = author.handle.lstrip("@")
+        own = (self.config.handle or "").lstrip("@").lower()
+        if not handle or author.external_id == self.account_id or handle.lower() == own:
+            return text
+        if re.search(rf"@{re.escape(handle)}(?![A-Za-z0-9_.])", text, re.IGNORECASE):
+            return text
+        return f"@{handle} {text}"
 
     def _mention_reply_params(self, target: ReplyTarget) -> dict[str, str]:
         raw = target.parent_raw
@@ -233,18 +274,19 @@ class _MediaSource:
     def server_time(self) -> datetime | None:
         return self.c.client.server_time
 
-    def list_containers(self, newer_than: datetime, max_count: int) -> Listing:
-        listing = Listing()
-        params = {"fields": MEDIA_FIELDS, "limit": str(min(max_count, 100))}
-        for page in self.c.client.iter_pages(f"{self.c.account_id}/media", params):
-            for media in iter_dicts(page.data, "media", listing.malformed):
-                try:
-                    container = media_container(media)
-                except ValueError as exc:
-                    listing.malformed.append((f"malformed Instagram media: {exc}", media))
-                    continue
-                if container.created_at < newer_than or len(listing.containers) >= max_count:
-                    return listing  # media come newest first
+    def list_page(self, newer_than: datetime, params: Mapping[str, str] | None) -> Listing:
+        """One page of the account's media (newest first) created in the window."""
+        base = {"fields": MEDIA_FIELDS, "limit": str(self.c.page_size)}
+        page = self.c.client.page(f"{self.c.account_id}/media", {**base, **(params or {})})
+        listing = Listing(next_params=page.next_params)
+        for media in iter_dicts(page.data, "media", listing.malformed):
+            try:
+                container = media_container(media)
+            except ValueError as exc:
+                listing.malformed.append((f"malformed Instagram media: {exc}", media))
+                continue
+            listing.reached_end = container.created_at < newer_than
+            if not listing.reached_end:
                 listing.containers.append(container)
         return listing
 

@@ -19,7 +19,8 @@ see :data:`inbox.sandbox.artist.DEFAULT_RATES`), ``answer_rate`` (0.35),
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -29,24 +30,30 @@ from inbox.connectors.base import (
     ChannelConfig,
     FetchResult,
     IncomingItem,
+    MediaFile,
     PermanentError,
     ReplyTarget,
     SentReply,
 )
+from inbox.images import network_problem
 from inbox.limits import check_length
 from inbox.sandbox import handles
 from inbox.sandbox.artist import DEFAULT_ARTIST
-from inbox.sandbox.compose import compose_answer
+from inbox.sandbox.compose import compose_answer, compose_opening
 from inbox.sandbox.cursor import BadCursor, Position
 from inbox.sandbox.drafts import Draft, SandboxChannel
 from inbox.sandbox.ledger import ReplyLedger
 from inbox.sandbox.networks import style_for
 from inbox.sandbox.options import BadOption, SandboxOptions
+from inbox.sandbox.personas import Group
 from inbox.sandbox.population import Fan, build_population
 from inbox.sandbox.seeding import fraction, rng_for
 from inbox.sandbox.timeline import Schedule, Timeline, slot_of
 
 ANSWER_DELAY = (timedelta(minutes=2), timedelta(minutes=12))
+# Fans answering one of the artist's posts, and how soon after it.
+POST_REACTIONS = (1, 2, 2, 3)
+REACTION_DELAY = (timedelta(minutes=1), timedelta(minutes=20))
 MAX_LIMIT = 1000
 MAX_KEY = 255
 
@@ -139,6 +146,92 @@ class SandboxConnector:
         sent = self._style.sent_reply(self._channel, target, text, idempotency_key, at)
         self._ledger.record(idempotency_key, sent, self._answer(target, sent, idempotency_key))
         return sent
+
+    def publish(
+        self,
+        text: str,
+        idempotency_key: str,
+        scheduled_at: datetime | None = None,
+        media: Sequence[MediaFile] = (),
+    ) -> SentReply:
+        """A post on the sandbox account's own timeline (the demo's Posting page), once
+        per key, refused as the network would refuse it when too long or given more or
+        larger images than it takes; the images it carries are named in the post's
+        raw payload (type, size, alt text: what the real networks keep)."""
+        already = self._ledger.reply_for(idempotency_key)
+        if already is not None:
+            return already
+        if not isinstance(text, str) or not text.strip():
+            raise PermanentError("a post needs some text")
+        problem = network_problem(self._channel.network, [len(m.data) for m in media])
+        if problem:
+            raise PermanentError(problem)
+        if any(not m.alt.strip() for m in media):
+            raise PermanentError("every image needs its alt text")
+        count, limit = check_length(self._channel.network, text)
+        if count > limit.max:
+            raise PermanentError(
+                f"post is {count} {limit.unit} long; {self._channel.network} allows {limit.max}"
+            )
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]
+        sent = SentReply(
+            external_id=f"sandbox-post-{digest}",
+            created_at=self._now(),
+            raw={
+                "sandbox": True,
+                "post": text[:500],
+                "media": [
+                    {
+                        "sha256": m.sha256,
+                        "type": m.content_type,
+                        "size": len(m.data),
+                        "width": m.width,
+                        "height": m.height,
+                        "alt": m.alt,
+                    }
+                    for m in media
+                ],
+            },
+        )
+        self._ledger.record(idempotency_key, sent, None, self._reactions(sent, idempotency_key))
+        return sent
+
+    def _reactions(self, post: SentReply, key: str) -> list[IncomingItem]:
+        """Fans answering a post under it, a few minutes later (the demo's Posting page then
+        shows the conversations the post started). None by mail: nobody answers a post there."""
+        channel, network = self._channel, self._channel.network
+        if network == "email":
+            return []
+        rng = rng_for(channel.seed, network, channel.handle, "reactions", key)
+        count = rng.choice(POST_REACTIONS)
+        out: list[IncomingItem] = []
+        seen: set[int] = set()
+        for n in range(count):
+            fan = self._population.pick_where(rng, network, (Group.FAN,))
+            if fan is None or fan.index in seen:
+                continue
+            seen.add(fan.index)
+            low, high = REACTION_DELAY
+            due = post.created_at + low + (high - low) * rng.random()
+            kind = self._style.answer_kind(self._style.opening)
+            composition = compose_opening(
+                rng, fan, artist=channel.artist, network=network, kind=kind, when=due
+            )
+            text = self._style.decorate(rng, composition.text, channel=channel, kind=kind, fan=fan)
+            draft = Draft(
+                key=f"reaction.{key}.{n}",
+                created_at=due,
+                fan=fan,
+                identity=fan.identities[network],
+                kind=kind,
+                text=self._style.fit(text),
+                composition=composition,
+                role="answer",
+                thread_id=post.external_id,
+                parent_id=post.external_id,
+            )
+            out.append(self._style.item(draft, channel))
+        return out
 
     def fetch_profile(self, author_external_id: str) -> Author:
         fan = self._population.by_account(self._channel.network, author_external_id)

@@ -5,15 +5,24 @@ Why it looks the way it does:
 * tweepy builds every URL from the fixed host ``https://api.twitter.com``. To point
   it at a test server or a self-hosted proxy we mount a transport adapter on the
   client's own ``requests`` session that rewrites the host (and adds the default
-  timeout tweepy never sets). Nothing in tweepy is patched.
+  timeout tweepy never sets). Nothing in tweepy is patched. Such a ``base_url`` is a
+  host a person typed, so the adapter then connects through :mod:`inbox.netguard`
+  (public addresses only, pinned, https only, each redirect vetted, five at most,
+  no proxies or ``.netrc`` from the environment), and errors name the HTTP status
+  and X's problem type in our words, never the server's text.
 * The mentions timeline pages newest first and only the latest 800 mentions are
-  reachable at all. A catch-up therefore walks *down* from the newest mention
-  with ``until_id`` (stable, unlike pagination tokens) and only moves the
-  high-water mark ``since_id`` up once the walk reached the old mark. A failure
-  mid-walk raises and leaves the stored cursor as it was: the next call resumes
-  the walk where the last page ended, so nothing is skipped. If more than 800
-  mentions arrive between two polls, the oldest ones are out of reach for good:
-  poll often enough (see the README).
+  reachable at all. A round is one query (``since_id`` after the first sync,
+  ``start_time`` for the window of the first) walked down with X's own
+  ``pagination_token``; the token is stored with every page, so a crash or a
+  429 mid-walk resumes at the page it reached, and the high-water mark
+  ``since_id`` only moves up once a page comes back without ``next_token``
+  (X's end of the results: the window's start, the old mark, or the
+  800-mention floor). A page may hold fewer posts than ``max_results``, even
+  none, and still have a ``next_token``: only the token says "more". A token X
+  no longer accepts (400) is replaced by ``until_id`` = the oldest mention
+  already read, so the walk goes on below it. If more than 800 mentions arrive
+  between two polls, the oldest ones are out of reach for good: poll often
+  enough (see the README).
 * DM events have no ``since_id``: they are walked newest first with pagination
   tokens until the last event id seen; same rule, the mark only moves at the end.
 * One ``fetch_since`` call makes exactly one API request (one page), so the
@@ -38,10 +47,11 @@ holds secrets), ``dm_forbidden_at`` (when the DM endpoint last said 403).
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -51,13 +61,16 @@ import tweepy
 from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 
+from inbox import netguard
 from inbox.connectors import register
 from inbox.connectors.base import (
     AuthError,
     Author,
     ChannelConfig,
+    FateUnknown,
     FetchResult,
     IncomingItem,
+    MediaFile,
     PermanentError,
     RateLimited,
     ReplyTarget,
@@ -65,10 +78,12 @@ from inbox.connectors.base import (
     ThreadContext,
     TransientError,
 )
+from inbox.images import network_problem
 
 log = logging.getLogger(__name__)
 
 API_HOSTS = ("https://api.twitter.com", "https://api.x.com")
+UPLOAD_HOST = "upload.twitter.com"  # tweepy.API's v1.1 media upload host
 # an endpoint URL (bandit B105)
 TOKEN_URL = "https://api.twitter.com/2/oauth2/token"  # nosec B105
 WEB = "https://x.com"
@@ -117,6 +132,16 @@ RESOURCE_NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
 # 403 problem types that mean "this app or token may not do this at all": a person
 # must fix the app's access level or permissions and reconnect.
 ACCESS_PROBLEMS = ("client-forbidden", "oauth1-permissions", "unsupported-authentication")
+# X's problem types (https://docs.x.com/x-api/fundamentals/response-codes-and-errors) in
+# our words, for a server we do not quote (a base_url a person typed).
+PROBLEM_WORDS = {
+    "client-forbidden": "the app is not attached to a Project with access to this endpoint",
+    "oauth1-permissions": "the token lacks the permission this needs",
+    "unsupported-authentication": "this endpoint does not take this kind of token",
+    "resource-not-found": "not found (deleted or not visible)",
+    "not-authorized-for-resource": "not allowed to see this (deleted, protected or blocked)",
+    "usage-capped": "the app's monthly usage cap is reached",
+}
 
 
 class MalformedItem(ValueError):
@@ -126,18 +151,37 @@ class MalformedItem(ValueError):
 # --------------------------------------------------------------------------- transport
 
 
-class HostRewriteAdapter(HTTPAdapter):
+class HostRewriteAdapter(netguard.GuardedAdapter):
     """Send tweepy's ``https://api.twitter.com/...`` requests to ``base_url`` instead.
 
     Mounted on the client's session only, so other sessions in the process are
     untouched. It also supplies the timeout: tweepy never passes one, and a
-    request without a timeout can hang a sync job forever.
+    request without a timeout can hang a sync job forever. With a ``base_url``
+    its connections are vetted and pinned (:class:`inbox.netguard.GuardedAdapter`);
+    without one it is a plain adapter to X's own hosts.
     """
 
     def __init__(self, base_url: str | None, timeout: float | tuple[float, float]) -> None:
-        super().__init__()
         self._base = urlsplit(base_url.rstrip("/")) if base_url else None
+        if self._base is not None:
+            problem = netguard.host_problem(self._base.hostname or "")
+            if problem or self._base.scheme not in ("https", "http"):
+                raise PermanentError(
+                    f"the X server URL cannot be used: {problem or 'it must start with https://'}"
+                )
         self._timeout = timeout
+        super().__init__()
+
+    @property
+    def custom(self) -> bool:
+        """Requests go to a ``base_url`` a person gave, not to X."""
+        return self._base is not None
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        if self._base is None:
+            HTTPAdapter.init_poolmanager(self, *args, **kwargs)
+        else:
+            super().init_poolmanager(*args, **kwargs)
 
     def rewrite(self, url: str) -> str:
         if self._base is None:
@@ -164,9 +208,12 @@ class HostRewriteAdapter(HTTPAdapter):
     ) -> requests.Response:
         if self._base is not None and request.url:
             request.url = self.rewrite(request.url)
-            # Proxies were chosen for the original host; choose them for the real one.
+            # A proxy would hide which address is reached (see inbox.netguard).
+            proxies = {}
+        elif proxies is None and request.url:
             proxies = get_environ_proxies(request.url)
-        return super().send(
+        return HTTPAdapter.send(
+            self,
             request,
             stream=stream,
             timeout=self._timeout if timeout is None else timeout,
@@ -179,6 +226,12 @@ class HostRewriteAdapter(HTTPAdapter):
 def mount_transport(session: requests.Session, adapter: HostRewriteAdapter) -> None:
     for host in API_HOSTS:
         session.mount(host, adapter)
+    if adapter.custom:
+        # Redirects from a typed-in host are vetted hop by hop by the adapter below.
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.max_redirects = netguard.MAX_REDIRECTS
+        session.trust_env = False
 
 
 # --------------------------------------------------------------------------- parsing helpers
@@ -260,6 +313,13 @@ def same_text(posted: str, wanted: str) -> bool:
     return norm(posted) == norm(wanted)
 
 
+def _check_absent(text: str) -> None:
+    """Absent for sure, unless the text holds a link (X rewrote it to t.co: no match)."""
+    if "://" in text or "www." in text:
+        raise FateUnknown("X rewrites links to t.co: an earlier attempt cannot be recognised")
+    return None
+
+
 def attached_media(
     obj: Mapping[str, Any], media: Mapping[str, Mapping[str, Any]]
 ) -> tuple[dict[str, Any], ...]:
@@ -309,10 +369,16 @@ def retry_after_from(headers: Mapping[str, str], now: float | None = None) -> fl
         return 60.0
 
 
-def describe(exc: tweepy.HTTPException) -> str:
+def describe(exc: tweepy.HTTPException, quote: bool = True) -> str:
+    """The failure; with ``quote`` (X itself answered) in X's words, else in ours only."""
+    status = exc.response.status_code
+    if not quote:
+        kind = str(problem_of(exc).get("type", "")).rsplit("/", 1)[-1]
+        known = PROBLEM_WORDS.get(kind)
+        return f"X API {status}" + (f": {known}" if known else "")
     messages = [m for m in exc.api_messages if m]
     detail = "; ".join(messages) if messages else str(exc)
-    return f"X API {exc.response.status_code}: {detail}"
+    return f"X API {status}: {detail}"
 
 
 def problem_of(exc: tweepy.HTTPException) -> dict[str, Any]:
@@ -328,15 +394,24 @@ def detail_of(exc: tweepy.HTTPException) -> str:
     return str(problem_of(exc).get("detail") or "")
 
 
-def translate(exc: Exception) -> Exception:
-    """Map tweepy / requests failures onto the connector exceptions."""
+def translate(exc: Exception, quote: bool = True) -> Exception:
+    """Map tweepy / requests failures onto the connector exceptions.
+
+    ``quote`` is False for a ``base_url`` a person typed: its answers are not
+    repeated (they could be an internal service's, see :mod:`inbox.netguard`).
+    """
+    blocked = netguard.blocked_cause(exc)
+    if blocked is not None:
+        return PermanentError(f"the X server URL cannot be used: {blocked}")
     if isinstance(exc, tweepy.TooManyRequests):
-        return RateLimited(describe(exc), retry_after=retry_after_from(exc.response.headers))
+        return RateLimited(describe(exc, quote), retry_after=retry_after_from(exc.response.headers))
     if isinstance(exc, tweepy.Unauthorized):
-        return AuthError(describe(exc))
+        return AuthError(describe(exc, quote))
     if isinstance(exc, tweepy.Forbidden) and str(problem_of(exc).get("type", "")).endswith(
         ACCESS_PROBLEMS
     ):
+        if not quote:
+            return AuthError(describe(exc, quote))
         return AuthError(f"{describe(exc)} ({detail_of(exc)})")
     if isinstance(exc, tweepy.TwitterServerError):
         retry = exc.response.headers.get("retry-after")
@@ -344,17 +419,21 @@ def translate(exc: Exception) -> Exception:
             seconds = float(retry) if retry is not None else None
         except ValueError:
             seconds = None
-        return TransientError(describe(exc), retry_after=seconds)
+        return TransientError(describe(exc, quote), retry_after=seconds)
     if isinstance(exc, tweepy.HTTPException):
         # 400, 403, 404 and the other 4xx: this exact request will not succeed later.
-        return PermanentError(describe(exc))
+        return PermanentError(describe(exc, quote))
     if isinstance(exc, requests.Timeout):
-        return TransientError(f"X API timed out: {exc}")
+        return TransientError(f"X API timed out: {exc}" if quote else "X API timed out")
     if isinstance(exc, requests.RequestException):
         # Connection refused/reset, cut-off bodies (ChunkedEncodingError), bad JSON.
-        return TransientError(f"X API request failed: {type(exc).__name__}: {exc}")
+        detail = f": {exc}" if quote else ""
+        return TransientError(f"X API request failed: {type(exc).__name__}{detail}")
     if isinstance(exc, ValueError):
-        return TransientError(f"X API sent malformed JSON: {exc}")
+        # The JSON decoder's text quotes the body.
+        return TransientError(
+            f"X API sent malformed JSON: {exc}" if quote else "X API sent malformed JSON"
+        )
     return exc
 
 
@@ -371,7 +450,10 @@ def new_cursor(now: datetime, backfill_days: int) -> dict[str, Any]:
             "since_id": None,
             "start_time": window_start.isoformat(),
             "until_id": None,
+            # a cursor name (bandit B105)
+            "pagination_token": None,  # nosec B105
             "newest_id": None,
+            "oldest_id": None,
         },
         "dms": {
             "last_id": None,
@@ -406,7 +488,20 @@ def newer_id(a: str | None, b: str | None) -> str | None:
     return a if int(a) >= int(b) else b
 
 
+def older_id(a: str | None, b: str | None) -> str | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if int(a) <= int(b) else b
+
+
 # --------------------------------------------------------------------------- connector
+
+
+# Deletion checks: tweets per lookup request (X's maximum) and requests per check.
+LOOKUP_BATCH = 100
+DELETION_LOOKUPS = 8
 
 
 @register("x")
@@ -414,6 +509,18 @@ class XConnector:
     """Mentions, replies and DMs of one X account."""
 
     network: ClassVar[str] = "x"
+    # Deletions (``inbox.sync.check_deletions``): the timelines never report them, so
+    # every sync looks the window's tweets up again, DM events aside (not tweets).
+    deletion_check_every: ClassVar[timedelta] = timedelta(0)
+    deletion_check_skips: ClassVar[frozenset[str]] = frozenset({"dm"})
+
+    def deletion_check_budget(self) -> tuple[int, int]:
+        """(tweets per :meth:`find_deleted` request, tweets a check covers): 100 a
+        request (X's maximum for ``GET /2/tweets``) and :data:`DELETION_LOOKUPS`
+        requests, the 800 mentions X lets an app reach, so a window holding no more
+        than that is covered at every sync. 8 requests of the 5,000 per user and
+        15 minutes that X allows that endpoint."""
+        return LOOKUP_BATCH, LOOKUP_BATCH * DELETION_LOOKUPS
 
     def __init__(self, config: ChannelConfig) -> None:
         self.config = config
@@ -429,6 +536,8 @@ class XConnector:
         self._dms_enabled = bool(opts.get("dms", True))
         self._state: dict[str, Any] = dict(config.state)
         self._adapter = HostRewriteAdapter(config.base_url, self._timeout)
+        # X itself is quoted in errors; a server a person typed is not (inbox.netguard).
+        self._quote = not self._adapter.custom
 
         self._oauth1 = bool(creds.get("consumer_key"))
         if self._oauth1:
@@ -500,7 +609,7 @@ class XConnector:
         try:
             response = self.client.session.post(TOKEN_URL, data=data, auth=auth)
         except requests.RequestException as exc:
-            raise translate(exc) from exc
+            raise translate(exc, self._quote) from exc
         if response.status_code == 429:
             raise RateLimited(
                 "X token refresh rate limited", retry_after=retry_after_from(response.headers)
@@ -510,7 +619,8 @@ class XConnector:
         try:
             body = response.json()
         except ValueError as exc:
-            raise TransientError(f"X token refresh sent malformed JSON: {exc}") from exc
+            detail = f": {exc}" if self._quote else ""
+            raise TransientError(f"X token refresh sent malformed JSON{detail}") from exc
         if (
             response.status_code != 200
             or not isinstance(body, dict)
@@ -522,6 +632,8 @@ class XConnector:
                 if isinstance(body, dict)
                 else body
             )
+            if not self._quote:
+                raise AuthError(f"X refused to refresh the token (HTTP {response.status_code})")
             raise AuthError(f"X refused to refresh the token: {reason}")
         expires_in = body.get("expires_in")
         self._state["oauth2"] = {
@@ -558,9 +670,9 @@ class XConnector:
                     )
                     self._refresh_token()
                     continue
-                raise translate(exc) from exc
+                raise translate(exc, self._quote) from exc
             except Exception as exc:
-                mapped = translate(exc)
+                mapped = translate(exc, self._quote)
                 if mapped is exc:
                     raise
                 raise mapped from exc
@@ -614,13 +726,31 @@ class XConnector:
             "user_fields": USER_FIELDS,
             "media_fields": MEDIA_FIELDS,
         }
+        # The query stays the same for every page of a walk; only the token moves.
         if m.get("since_id"):
             params["since_id"] = m["since_id"]
         elif m.get("start_time"):
             params["start_time"] = datetime.fromisoformat(m["start_time"])
         if m.get("until_id"):
             params["until_id"] = m["until_id"]
-        body = self._call(self.client.get_users_mentions, self.user_id, **params)
+        token = m.get("pagination_token")
+        if token:
+            params["pagination_token"] = token
+        try:
+            body = self._call(self.client.get_users_mentions, self.user_id, **params)
+        except PermanentError as exc:
+            status = getattr(getattr(exc.__cause__, "response", None), "status_code", None)
+            if status != 400 or not token:
+                raise
+            # X no longer takes this token: go on below the oldest mention already read
+            # (or restart the walk if none was); what was stored stays, nothing is skipped.
+            log.warning(
+                "X rejected a mentions pagination token for channel %s; continuing below %s",
+                self.config.channel_id,
+                m.get("oldest_id"),
+            )
+            m.update(pagination_token=None, until_id=m.get("oldest_id") or m.get("until_id"))
+            return FetchResult(items=[], cursor=cursor, has_more=True)
 
         items, malformed = self.parse_tweets(body)
         meta = obj(body.get("meta"))
@@ -628,19 +758,25 @@ class XConnector:
         newest = max(page_ids, key=int) if page_ids else None
         oldest = min(page_ids, key=int) if page_ids else None
         walk_newest = newer_id(m.get("newest_id"), newest)
+        walk_oldest = older_id(m.get("oldest_id"), oldest)
 
-        if meta.get("next_token") and oldest is not None:
-            # More below this page: keep walking down, the mark stays where it was.
-            m.update(until_id=oldest, newest_id=walk_newest)
+        next_token = meta.get("next_token")
+        if isinstance(next_token, str) and next_token and next_token != token:
+            # More below this page (however few posts it held): keep walking, mark unmoved.
+            m.update(pagination_token=next_token, newest_id=walk_newest, oldest_id=walk_oldest)
             return FetchResult(items=items, cursor=cursor, has_more=True, malformed=malformed)
 
-        # The walk reached the old mark (or the 800-mention floor): move the mark up.
+        # No next_token: the walk reached the old mark, the window's start or the
+        # 800-mention floor. Move the mark up to the newest mention of the walk.
         since = newer_id(m.get("since_id"), walk_newest)
         cursor["mentions"] = {
             "since_id": since,
             "start_time": None if since else m.get("start_time"),
             "until_id": None,
+            # a cursor name (bandit B105)
+            "pagination_token": None,  # nosec B105
             "newest_id": None,
+            "oldest_id": None,
         }
         more = self._dms_enabled and not self._dms_forbidden()
         cursor["phase"] = "dms" if more else "mentions"
@@ -797,7 +933,13 @@ class XConnector:
 
         meta = obj(body.get("meta"))
         next_token = meta.get("next_token")
-        if not reached_mark and isinstance(next_token, str) and next_token and data:
+        if (
+            not reached_mark
+            and isinstance(next_token, str)
+            and next_token
+            and next_token != d.get("pagination_token")
+        ):
+            # Only the token says "more": a page may hold fewer events than asked, even none.
             d.update(pagination_token=next_token, newest_id=walk_newest)
             return FetchResult(items=items, cursor=cursor, has_more=True, malformed=malformed)
 
@@ -849,8 +991,14 @@ class XConnector:
         if target.kind == "dm":
             return self._send_dm(target, text)
         parent = str(target.parent_raw.get("id") or target.parent_external_id)
+        others = self._others_in_parent(target)
         try:
-            body = self._call(self.client.create_tweet, text=text, in_reply_to_tweet_id=parent)
+            body = self._call(
+                self.client.create_tweet,
+                text=text,
+                in_reply_to_tweet_id=parent,
+                exclude_reply_user_ids=others or None,
+            )
         except PermanentError as exc:
             cause = exc.__cause__
             if isinstance(cause, tweepy.Forbidden) and "duplicate" in detail_of(cause).lower():
@@ -878,6 +1026,134 @@ class XConnector:
             },
         )
 
+    def _others_in_parent(self, target: ReplyTarget) -> list[str]:
+        """The accounts the answered tweet mentions besides its author (and us).
+
+        X fills a reply's "Replying to" with the parent's author and everyone the
+        parent mentions; a reply answers one fan, so the others are left out with
+        ``exclude_reply_user_ids``. The parent is a v2 tweet (``entities.mentions``
+        with ``id``) or, from the Account Activity webhook, a v1.1 one
+        (``entities.user_mentions`` with ``id_str``).
+        """
+        raw = target.parent_raw
+        entities = raw.get("entities")
+        if not isinstance(entities, Mapping):
+            return []
+        ids: list[str] = []
+        for mention in dicts(entities.get("mentions")):
+            ids.append(str(mention.get("id") or ""))
+        for mention in dicts(entities.get("user_mentions")):
+            ids.append(str(mention.get("id_str") or ""))
+        user = raw.get("user")
+        author = raw.get("author_id") or (user.get("id_str") if isinstance(user, Mapping) else None)
+        if author is None and target.parent_author is not None:
+            author = target.parent_author.external_id
+        keep = {str(author or ""), str(self.config.external_id or self._state.get("user_id") or "")}
+        return [i for i in dict.fromkeys(ids) if i.isdigit() and i not in keep]
+
+    def publish(
+        self,
+        text: str,
+        idempotency_key: str,
+        scheduled_at: datetime | None = None,
+        media: Sequence[MediaFile] = (),
+    ) -> SentReply:
+        """A tweet of the artist's own. X has no idempotency key, but it refuses a tweet
+        whose text duplicates a recent one (403): a retry after a lost answer then finds
+        the first tweet among the account's latest instead of posting twice.
+
+        Images are uploaded first (v1.1 ``media/upload`` through tweepy's ``API``, alt
+        text by ``media/metadata/create``), then the tweet names them in
+        ``media.media_ids``. A retry uploads them again (X lets an unattached upload
+        expire) and the duplicate refusal still finds the first tweet."""
+        if not text.strip():
+            raise PermanentError("an X post needs text")
+        problem = network_problem("x", [len(m.data) for m in media])
+        if problem:
+            raise PermanentError(problem)
+        media_ids = self._upload_media(media) if media else None
+        try:
+            body = self._call(self.client.create_tweet, text=text, media_ids=media_ids)
+        except PermanentError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, tweepy.Forbidden) and "duplicate" in detail_of(cause).lower():
+                existing = self._own_tweet(text)
+                if existing is not None:
+                    return existing
+            raise
+        data = body.get("data")
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            raise TransientError("X accepted the tweet but sent no data.id; check before retrying")
+        return SentReply(
+            external_id=data["id"],
+            created_at=datetime.now(UTC),
+            url=status_url(data["id"], self.username or None),
+            raw={**data, "author_id": self.user_id},
+        )
+
+    def _media_api(self) -> tweepy.API:
+        """tweepy's v1.1 ``API`` with the channel's own credentials (OAuth 1.0a keys, else
+        the OAuth 2 user token as a bearer), through the same host-rewriting, timed
+        transport as the v2 client."""
+        creds = self.config.credentials
+        auth: Any
+        if self._oauth1:
+            auth = tweepy.OAuth1UserHandler(
+                creds["consumer_key"],
+                creds["consumer_secret"],
+                creds["access_token"],
+                creds["access_token_secret"],
+            )
+        else:
+            auth = tweepy.OAuth2BearerHandler(str(self._oauth2_tokens().get("access_token")))
+        timeout = self._timeout if isinstance(self._timeout, float) else max(self._timeout)
+        api = tweepy.API(auth, timeout=timeout, upload_host=UPLOAD_HOST)
+        mount_transport(api.session, self._adapter)
+        api.session.mount(f"https://{UPLOAD_HOST}", self._adapter)
+        return api
+
+    def _upload_media(self, media: Sequence[MediaFile]) -> list[str]:
+        """Each image's media id, its alt text attached (X's limit: 1,000 characters)."""
+        if self._can_refresh() and self._token_expiring():
+            self._refresh_token()
+        api = self._media_api()
+        ids: list[str] = []
+        for m in media:
+            try:
+                uploaded = api.simple_upload(m.filename, file=io.BytesIO(m.data))
+                media_id = str(getattr(uploaded, "media_id_string", "") or "")
+                if not media_id.isdigit():
+                    raise TransientError("X accepted the image but sent no media_id_string")
+                if m.alt:
+                    api.create_media_metadata(media_id, m.alt[:1000])
+            except TransientError:
+                raise
+            except Exception as exc:
+                mapped = translate(exc, self._quote)
+                if mapped is exc:
+                    raise
+                raise mapped from exc
+            ids.append(media_id)
+        return ids
+
+    def _own_tweet(self, text: str) -> SentReply | None:
+        body = self._call(
+            self.client.get_users_tweets,
+            self.user_id,
+            max_results=SENT_LOOKBACK,
+            tweet_fields=TWEET_FIELDS,
+            exclude=["retweets"],
+        )
+        for tweet in dicts(body.get("data")):
+            if same_text(str(tweet.get("text", "")), text):
+                return SentReply(
+                    external_id=str(tweet["id"]),
+                    created_at=parse_time(tweet.get("created_at"), "created_at"),
+                    url=status_url(str(tweet["id"]), self.username or None),
+                    raw=tweet,
+                )
+        return None
+
     def _send_dm(self, target: ReplyTarget, text: str) -> SentReply:
         body = self._call(
             self.client.create_direct_message, dm_conversation_id=target.thread_id, text=text
@@ -894,12 +1170,15 @@ class XConnector:
             raw={**data, "text": text, "sender_id": self.user_id, "event_type": "MessageCreate"},
         )
 
-    def find_sent_reply(self, target: ReplyTarget, text: str) -> SentReply | None:
+    def find_sent_reply(
+        self, target: ReplyTarget, text: str, idempotency_key: str = ""
+    ) -> SentReply | None:
         """The account's reply with this text in this thread, if already posted.
 
         One read request over the account's latest tweets (or the DM
         conversation), for the outbox to call before re-sending after a crash.
-        X shortens links to t.co, so a reply with a link does not match.
+        X shortens links to t.co, so a reply with a link cannot be recognised:
+        when it is not found its fate is unknown (:class:`FateUnknown`), not "absent".
         """
         if target.kind == "dm":
             body = self._call(
@@ -919,6 +1198,7 @@ class XConnector:
                         url=f"{WEB}/messages/{target.thread_id}",
                         raw=event,
                     )
+            _check_absent(text)
             return None
         parent = str(target.parent_raw.get("id") or target.parent_external_id)
         body = self._call(
@@ -937,6 +1217,7 @@ class XConnector:
                     url=status_url(str(tweet["id"]), self.username or None),
                     raw=tweet,
                 )
+        _check_absent(text)
         return None
 
     # ------------------------------------------------------------------ profile and deletions
@@ -956,8 +1237,8 @@ class XConnector:
         """
         ids = list(dict.fromkeys(str(i) for i in tweet_ids))
         gone: list[str] = []
-        for start in range(0, len(ids), 100):
-            chunk = ids[start : start + 100]
+        for start in range(0, len(ids), LOOKUP_BATCH):
+            chunk = ids[start : start + LOOKUP_BATCH]
             body = self._call(self.client.get_tweets, chunk)
             for error in dicts(body.get("errors")):
                 if (

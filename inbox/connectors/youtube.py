@@ -13,9 +13,9 @@ looked up once (``channels.list(mine=true)``) when missing. ``base_url`` replace
 the library, so building the client makes no request.
 
 Options: ``timeout`` (seconds, default 20), ``backfill_days`` (7),
-``backfill_max_pages`` (10), ``daily_quota`` (10000), ``reply_reserve`` (500
-units that polling leaves for replies), ``quota_costs`` (units per call, see
-:data:`QUOTA_COSTS`).
+``watch_days`` (3, see the recheck below), ``daily_quota`` (10000),
+``reply_reserve`` (500 units that polling leaves for replies), ``quota_costs``
+(units per call, see :data:`QUOTA_COSTS`).
 
 **Quota.** Google counts units per project per day, Pacific time. The budget
 (units used, the Pacific day) lives in ``state["quota"]``; a call that would go
@@ -38,13 +38,29 @@ which repeats at most one page; repeated items are the same versions and the
 pipeline de-duplicates them by id.) An expired page token restarts the scan.
 
 Threads are ordered by their top-level comment, so a new reply on an older
-thread would be missed by a scan that stopped before it. Before each scan the
-50 most recently active threads are re-read by id in one call (the *recheck*):
-a changed ``totalReplyCount`` fetches that thread's replies, a thread that has
-disappeared is reported ``deleted=True``. Older threads are not watched.
+thread would be missed by a scan that stopped before it. The connector watches
+every thread active in the deletion window (``watch_days``, 3 days like the
+sync's own deletion checks; at least the 50 most recently active, at most
+500) and re-reads them by id (the *recheck*), 50 a call, one call before each
+scan, most recently active first, so a pass over the window takes one scan per
+50 threads and costs one unit each: a changed ``totalReplyCount`` fetches that
+thread's replies, a thread that has disappeared is reported ``deleted=True``.
+Threads quiet for longer than the window (beyond the 50 most recent) are not
+watched.
 
-**First sync**: the scan's lower bound is ``backfill_days`` ago, at most
-``backfill_max_pages`` pages of up to 100 threads.
+**First sync** (the backfill): the scan's lower bound is ``backfill_days``
+ago, and it walks back along ``nextPageToken`` until it meets a thread older
+than that or YouTube has no next page, however many pages that takes: there is
+no page cap that could stop it short of the window and still call it done. A
+page ends the walk only by those two signs, never by holding fewer threads
+than ``maxResults`` asked for. The walk is one page per call with the page
+token in the cursor, so it spans as many syncs as it needs and resumes after a
+crash at the page after the last one stored. When the day's quota runs out the
+call raises :class:`RateLimited` until the next Pacific midnight, the cursor
+stays at its page, and the walk continues then; the backfill is only finished
+(``backfill`` leaves the cursor) when the window start is reached. A page token
+YouTube no longer accepts the next day restarts the walk from the top with the
+same window start (what is read again is de-duplicated by the pipeline).
 
 **Replies**: ``comments.insert`` with the thread id as ``parentId``. YouTube
 has no idempotency key, so sent keys are kept in ``state["replies"]`` and a key
@@ -59,11 +75,13 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import google.auth.exceptions
@@ -74,6 +92,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest
 
+from inbox import netguard
 from inbox.connectors import register
 from inbox.connectors.base import (
     AuthError,
@@ -105,6 +124,12 @@ QUOTA_COSTS: Mapping[str, int] = {
 MAX_COMMENT_CHARS = 10_000
 OVERLAP = timedelta(minutes=15)
 WATCH_LIMIT = 50  # commentThreads.list accepts up to 50 ids in one call
+# Threads rechecked for new replies and deletions: every thread active in the last
+# WATCH_DAYS (the sync's deletion window, inbox.sync.DELETION_WINDOW), and at least the
+# WATCH_LIMIT most recently active, at most WATCH_MAX (a recheck pass costs one unit
+# per 50, spread one call per scan).
+WATCH_DAYS = 3.0
+WATCH_MAX = 500
 SEEN_LIMIT = 5_000
 VIDEO_CACHE_LIMIT = 500
 SENT_LIMIT = 200
@@ -359,6 +384,8 @@ class ScanCursor:
     pages: int = 0
     backfill: bool = False
     recheck_next: bool = False
+    recheck_queue: list[str] = field(default_factory=list)  # the recheck pass's ids to go
+    watch_floor: datetime | None = None  # not stored: threads quieter since then may go
 
     @classmethod
     def first(cls, now: datetime, days: float) -> ScanCursor:
@@ -381,6 +408,7 @@ class ScanCursor:
                 pages=int(scan.get("pages", 0)),
                 backfill=bool(data.get("backfill", False)),
                 recheck_next=bool(data.get("recheck_next", False)),
+                recheck_queue=[str(i) for i in data.get("recheck_queue") or []],
             )
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise PermanentError(f"the stored YouTube cursor is unreadable: {exc}") from None
@@ -392,6 +420,8 @@ class ScanCursor:
             "threads": {k: list(v) for k, v in self.threads.items()},
             "recheck_next": self.recheck_next,
         }
+        if self.recheck_queue:
+            data["recheck_queue"] = list(self.recheck_queue)
         if self.backfill:
             data["backfill"] = True
         if self.scanning:
@@ -422,10 +452,23 @@ class ScanCursor:
             self.scan_newest = comment.version
 
     def watch(self, thread: Thread) -> None:
+        """Remember a thread's reply count and activity for the recheck; the watch
+        keeps the threads active since ``watch_floor``, and at least the
+        ``WATCH_LIMIT`` most recent, at most ``WATCH_MAX``."""
         self.threads[thread.id] = [thread.total_replies, _iso(thread.activity)]
-        if len(self.threads) > WATCH_LIMIT:
-            ranked = sorted(self.threads.items(), key=lambda kv: kv[1][1], reverse=True)
-            self.threads = dict(ranked[:WATCH_LIMIT])
+        if len(self.threads) <= WATCH_LIMIT:
+            return
+        floor = _iso(self.watch_floor) if self.watch_floor else None
+        ranked = sorted(self.threads.items(), key=lambda kv: kv[1][1], reverse=True)
+        self.threads = {
+            k: v
+            for n, (k, v) in enumerate(ranked[:WATCH_MAX])
+            if n < WATCH_LIMIT or (floor is not None and v[1] >= floor)
+        }
+
+    def ranked_watch(self) -> list[str]:
+        """The watched thread ids, most recently active first."""
+        return [k for k, _ in sorted(self.threads.items(), key=lambda kv: kv[1][1], reverse=True)]
 
     def prune_seen(self) -> None:
         """Mid-scan: forget versions the next scan can no longer meet.
@@ -472,6 +515,48 @@ def _error_reasons(exc: HttpError) -> tuple[set[str], str]:
         return set(), str(exc.reason or "")[:300]
 
 
+# --- connections to a server someone typed -------------------------------------------
+
+
+class _GuardedHTTPConnection(httplib2.HTTPConnectionWithTimeout):
+    """httplib2's plain connection through :func:`inbox.netguard.connect` (loopback only)."""
+
+    def connect(self) -> None:
+        timeout = self.timeout if self.timeout is not None else socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
+        self.sock = netguard.connect(self.host, self.port, timeout, plain=True)
+
+
+class _GuardedHTTPSConnection(httplib2.HTTPSConnectionWithTimeout):
+    """httplib2's TLS connection on a vetted, pinned socket (the certificate names the host)."""
+
+    def connect(self) -> None:
+        timeout = self.timeout if self.timeout is not None else socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
+        sock = netguard.connect(self.host, self.port, timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+class _GuardedHttp(httplib2.Http):
+    """httplib2 for a typed-in server: vetted connections, no proxy, no redirects.
+
+    httplib2 would follow a redirect with the ``Authorization`` header still on,
+    so redirects are not followed at all (Google's APIs never send one).
+    """
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(timeout=timeout, proxy_info=None)
+        self.follow_redirects = False
+
+    def request(self, uri: str, *args: Any, **kwargs: Any) -> Any:
+        scheme = urlsplit(uri).scheme
+        kwargs["connection_type"] = (
+            _GuardedHTTPSConnection if scheme == "https" else _GuardedHTTPConnection
+        )
+        try:
+            return super().request(uri, *args, **kwargs)
+        except netguard.BlockedAddress as exc:
+            raise PermanentError(f"the YouTube server URL cannot be used: {exc}") from None
+
+
 # --- the connector --------------------------------------------------------------------
 
 
@@ -506,6 +591,9 @@ class YouTubeConnector:
                 "(or an access_token), or an api_key for read-only use"
             )
         self._token_at_start = self._credentials.token if self._credentials else None
+        token_uri = creds.get("token_uri")
+        # A server someone chose (not Google's): vetted connections, its words not quoted.
+        self._typed = bool(config.base_url) or bool(token_uri and token_uri != DEFAULT_TOKEN_URI)
         http: Any = self._transport()
         if self._credentials is not None:
             http = google_auth_httplib2.AuthorizedHttp(self._credentials, http=http)
@@ -521,7 +609,19 @@ class YouTubeConnector:
         )
 
     def _transport(self) -> Any:
-        """The HTTP object under the client; tests put the library's HttpMockSequence here."""
+        """The HTTP object under the client; tests put the library's HttpMockSequence here.
+
+        A ``base_url`` or ``token_uri`` of someone's choosing is reached through
+        :class:`_GuardedHttp` (public addresses only, pinned, no redirects followed).
+        """
+        token_uri = self._config.credentials.get("token_uri")
+        if self._typed:
+            for url in (self._config.base_url, token_uri):
+                host = urlsplit(str(url)).hostname if url else None
+                problem = netguard.host_problem(host or "") if url else None
+                if problem:
+                    raise PermanentError(f"the YouTube server URL cannot be used: {problem}")
+            return _GuardedHttp(timeout=self._timeout)
         return httplib2.Http(timeout=self._timeout)
 
     @staticmethod
@@ -587,6 +687,8 @@ class YouTubeConnector:
         else:
             days = float(self._config.options.get("backfill_days", 7))
             scan = ScanCursor.first(utcnow(), days)
+        watch_days = float(self._config.options.get("watch_days", WATCH_DAYS))
+        scan.watch_floor = utcnow() - timedelta(days=watch_days)
         channel = self._own_channel()
         if scan.recheck_next and not scan.scanning:
             return self._recheck(scan)
@@ -635,6 +737,21 @@ class YouTubeConnector:
             ) from None
         return self._record_sent(idempotency_key, comment, target)
 
+    def find_sent_reply(
+        self, target: ReplyTarget, text: str, idempotency_key: str
+    ) -> SentReply | None:
+        """The artist's reply with this text in the thread, for the outbox's check
+        before a resend: the key's recorded result if any, else the thread's replies
+        since the attempt began (or the last day when the attempt left no trace)."""
+        done = self._replies.get(idempotency_key)
+        if done is not None:
+            return _sent_from_state(done)
+        body = self._with_mention(text.strip(), target)
+        self._own_channel()
+        attempt = self._attempts.get(idempotency_key) or {}
+        found = self._find_own_reply(target.thread_id, body, attempt)
+        return self._record_sent(idempotency_key, found, target) if found else None
+
     def fetch_profile(self, author_external_id: str) -> Author:
         if not _ID.match(author_external_id or ""):
             raise PermanentError(f"not a YouTube channel id: {author_external_id!r}")
@@ -678,8 +795,7 @@ class YouTubeConnector:
                 break
             comments.extend(self._thread_comments(thread, scan, malformed))
         scan.pages += 1
-        max_pages = int(self._config.options.get("backfill_max_pages", 10))
-        if reached_old or not next_token or (scan.backfill and scan.pages >= max_pages):
+        if reached_old or not next_token:
             scan.finish_scan()
         else:
             scan.page_token = next_token
@@ -691,7 +807,12 @@ class YouTubeConnector:
 
     def _recheck(self, scan: ScanCursor) -> FetchResult:
         """Re-read the most active threads: new replies on them, and deleted threads."""
-        ids = list(scan.threads)[:WATCH_LIMIT]
+        if not scan.recheck_queue:
+            scan.recheck_queue = scan.ranked_watch()
+        ids = [i for i in scan.recheck_queue[:WATCH_LIMIT] if i in scan.threads]
+        if not ids:
+            scan.recheck_queue, scan.recheck_next = [], False
+            return FetchResult(items=[], cursor=scan.dump(), has_more=True)
         request = self._service.commentThreads().list(
             part="snippet,replies", id=",".join(ids), textFormat="plainText"
         )
@@ -713,6 +834,7 @@ class YouTubeConnector:
         deleted = [thread_id for thread_id in ids if thread_id not in present]
         for thread_id in deleted:
             scan.threads.pop(thread_id, None)
+        scan.recheck_queue = scan.recheck_queue[WATCH_LIMIT:]
         scan.recheck_next = False
         items = self._items(comments, scan) + [deleted_marker(t, kind="comment") for t in deleted]
         return FetchResult(items=items, cursor=scan.dump(), has_more=True, malformed=malformed)
@@ -903,6 +1025,8 @@ class YouTubeConnector:
     def _http_error(self, exc: HttpError) -> Exception:
         status = exc.status_code
         reasons, message = _error_reasons(exc)
+        if self._typed:  # a server someone typed: its words are not repeated
+            message = f"HTTP {status}"
         if reasons & {"quotaExceeded", "dailyLimitExceeded"}:
             self._budget.exhaust()
             return RateLimited(

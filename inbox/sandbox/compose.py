@@ -251,8 +251,11 @@ def _signature(rng: random.Random, fan: Fan, book: Phrasebook, *, formal: bool) 
             lines.append(
                 "".join(str(rng.randint(0, 9)) if c == "#" else c for c in fan.culture.phone)
             )
+        if fan.signature_line:  # a press or booking contact lists their own handle too
+            lines.append(fan.signature_line)
         return "\n".join(lines)
-    return fan.full_name if formal or rng.random() < 0.4 else fan.first_name
+    name = fan.full_name if formal or rng.random() < 0.4 else fan.first_name
+    return f"{name}\n{fan.signature_line}" if fan.signature_line else name
 
 
 def _as_html(text: str) -> str:

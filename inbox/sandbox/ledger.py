@@ -15,7 +15,7 @@ loading validates every entry; a bad one is reported, never fatal.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -85,8 +85,15 @@ class ReplyLedger:
             raw=entry.get("raw") or {},
         )
 
-    def record(self, key: str, reply: SentReply, answer: IncomingItem | None) -> None:
-        """Remember a sent reply, and the fan's answer to deliver at its ``created_at``."""
+    def record(
+        self,
+        key: str,
+        reply: SentReply,
+        answer: IncomingItem | None,
+        more: Sequence[IncomingItem] = (),
+    ) -> None:
+        """Remember a sent reply (or post), and the fans' answers to deliver each at its
+        ``created_at``: ``answer`` to a reply, ``more`` under a post."""
         self.sent[key] = {
             "id": reply.external_id,
             "at": reply.created_at.isoformat(),
@@ -98,6 +105,7 @@ class ReplyLedger:
             del self.sent[next(iter(self.sent))]
         if answer is not None:
             self.pending.append(item_to_json(answer))
+        self.pending.extend(item_to_json(item) for item in more)
 
     def due(self, until: datetime) -> list[IncomingItem]:
         """Answers visible at ``until``, oldest first."""

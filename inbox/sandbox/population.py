@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from inbox.sandbox import handles
@@ -23,7 +23,7 @@ from inbox.sandbox.cultures import CULTURES, LANGUAGES, Culture
 from inbox.sandbox.organisations import ORGANISATIONS, domain_for
 from inbox.sandbox.personas import PROFILES, Group, Persona, PersonaProfile
 from inbox.sandbox.places import REGIONS
-from inbox.sandbox.seeding import cumulative, rng_for
+from inbox.sandbox.seeding import cumulative, fraction, rng_for, stable_hash
 
 DEFAULT_SIZE = 600
 NETWORKS = ("x", "bluesky", "instagram", "youtube", "mastodon", "facebook", "email")
@@ -64,6 +64,7 @@ class Identity:
     following: int
     joined_year: int
     server: str | None = None  # the Mastodon server or the mail domain
+    bio: str = ""  # the profile's own words; some people link their other accounts there
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,9 @@ class Fan:
     activity: float
     organisation: str | None  # agency, outlet, act or label, for industry personas
     identities: Mapping[str, Identity]
+    # A line of their email signature naming one of their social accounts ("IG @lea.m"),
+    # or empty: what lets the CRM tie an address to a handle.
+    signature_line: str = ""
 
     @property
     def lang(self) -> str:
@@ -237,6 +241,7 @@ def _make_fan(
             taken,
             (seed, index, network),
         )
+    identities, signature_line = _cross_links(seed, index, persona, home, identities)
     return Fan(
         index=index,
         persona=persona,
@@ -249,7 +254,79 @@ def _make_fan(
         activity=activity,
         organisation=organisation,
         identities=identities,
+        signature_line=signature_line,
     )
+
+
+# Share of people on two or more networks who link another account in a profile's bio,
+# and of those with an address and a social account who sign their mail with a handle.
+BIO_LINK_SHARE = 0.45
+SIGNATURE_HANDLE_SHARE = 0.5
+_SOCIAL_ORDER = ("instagram", "x", "bluesky", "youtube", "mastodon", "facebook")
+_BIO_WORDS = {
+    "x": "also on",
+    "bluesky": "elsewhere:",
+    "instagram": "📷",
+    "youtube": "more:",
+    "mastodon": "also:",
+    "facebook": "",
+}
+_SIGNATURE_LABEL = {
+    "instagram": "IG",
+    "x": "X",
+    "bluesky": "Bluesky",
+    "youtube": "YouTube",
+    "mastodon": "Mastodon",
+    "facebook": "Facebook",
+}
+
+
+def link_to(identity: Identity) -> str:
+    """How a person writes one of their accounts elsewhere: a profile link or an @handle."""
+    network = identity.network
+    if network == "bluesky":
+        return identity.handle  # a Bluesky handle is a domain: unambiguous as it is
+    if network == "mastodon" and identity.profile_url:
+        return identity.profile_url
+    if network in ("instagram", "x") and fraction("handle-style", identity.external_id) < 0.5:
+        return "@" + identity.handle
+    return (identity.profile_url or "").removeprefix("https://").removeprefix("www.")
+
+
+def _cross_links(
+    seed: int | str, index: int, persona: Persona, home: str, identities: dict[str, Identity]
+) -> tuple[dict[str, Identity], str]:
+    """Bios that link the person's other accounts, and a signature line naming one.
+
+    Decided by their own coins (``fraction``), not the population's generator, so
+    adding them left every person, handle and message of a seed as it was. Bots and
+    trolls leave no such trail; nor do people with a single account.
+    """
+    if persona in (Persona.SPAM_BOT, Persona.TROLL):
+        return identities, ""
+    social = [identities[n] for n in _SOCIAL_ORDER if n in identities]
+    out = dict(identities)
+    if len(identities) >= 2 and len(social) >= 1 and fraction("bio", seed, index) < BIO_LINK_SHARE:
+        # One profile (sometimes two) links the others: the person's "main" account.
+        for k, ident in enumerate(social[:2]):
+            if k == 1 and fraction("bio2", seed, index) >= 0.3:
+                break
+            others = [link_to(o) for o in social if o.network != ident.network][:2]
+            if not others:
+                continue
+            word = _BIO_WORDS[ident.network]
+            town = home if fraction("bio-town", seed, index) < 0.5 else ""
+            parts = [p for p in (town, word, " · ".join(others)) if p]
+            out[ident.network] = replace(ident, bio=" ".join(parts))
+    line = ""
+    if (
+        "email" in identities
+        and social
+        and fraction("signature", seed, index) < SIGNATURE_HANDLE_SHARE
+    ):
+        named = social[stable_hash("signature-net", seed, index) % len(social)]
+        line = f"{_SIGNATURE_LABEL[named.network]} {link_to(named)}"
+    return out, line
 
 
 def _networks(rng: random.Random, prof: PersonaProfile) -> list[str]:

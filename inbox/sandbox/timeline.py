@@ -48,6 +48,29 @@ _HOURLY = _MORNING + _EVENING
 DIURNAL = tuple(h * 24 / sum(_HOURLY) for h in _HOURLY)
 
 
+# The weeks of an artist's year, counted back from now, so the weekly review has
+# trends worth reading: a release 46 days ago (fans pour in, then it settles over
+# a couple of weeks), a tour announcement 24 days ago (a sharp day, then a few
+# busy ones), and a quiet week two weeks ago (the band was in the studio). The
+# last two weeks are ordinary, so a short history (the 14-day demo) is as before.
+# (days back, extra traffic on the day, days it takes to halve)
+RELEASE = (46.0, 2.2, 3.0)
+TOUR_ANNOUNCEMENT = (24.0, 1.6, 1.2)
+QUIET_WEEK = (14.0, 21.0, 0.45)  # from, to (days back), share of the usual traffic
+
+
+def rhythm(days_back: float) -> float:
+    """How much busier than usual the history is ``days_back`` days before now."""
+    factor = 1.0
+    for at, extra, halves in (RELEASE, TOUR_ANNOUNCEMENT):
+        if days_back <= at:
+            factor += extra * 0.5 ** ((at - days_back) / halves)
+    lo, hi, share = QUIET_WEEK
+    if lo <= days_back < hi:
+        factor *= share
+    return factor
+
+
 @dataclass(frozen=True, slots=True)
 class Schedule:
     """How busy the channel is, and the two instants that shape its history."""
@@ -61,7 +84,8 @@ class Schedule:
         """The expected number of messages in the slot starting at ``start``."""
         if start >= self.live_from:
             return self.live_per_hour * SLOT_SECONDS / 3600
-        return self.history_per_day * SLOT_SECONDS / 86400 * DIURNAL[start.hour]
+        days_back = (self.live_from - start).total_seconds() / 86400
+        return self.history_per_day * SLOT_SECONDS / 86400 * DIURNAL[start.hour] * rhythm(days_back)
 
     def lapsed_allowed(self, when: datetime) -> bool:
         """Lapsed fans were active long ago only: in the oldest part of the history."""

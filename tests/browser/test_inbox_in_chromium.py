@@ -35,7 +35,8 @@ def test_reply_then_done_lands_on_the_next_conversation(
     expect(page.locator("#reply-count")).to_have_text("41 / 280 characters")
     page.click("#send-button")
     sent = page.locator("#messages .message.outbound:not(.pending)")
-    expect(sent).to_contain_text("Our agent will write")  # sent, not just queued
+    # sent, not just queued: after the composer's 10 s undo window
+    expect(sent).to_contain_text("Our agent will write", timeout=20_000)
     assert [text for _t, text, _k in fakes.NETWORK.sent] == [
         "Hello! Our agent will write to you today."
     ]
@@ -150,7 +151,8 @@ def test_a_phone_sized_screen_reads_and_replies(open_as: OpenAs, ids: dict[str, 
     page.fill("#reply-text", "So sorry! A new ticket is on its way 🎟️")
     page.click("#send-button")
     expect(page.locator("#messages .message.outbound:not(.pending)")).to_contain_text(
-        "A new ticket"
+        "A new ticket",
+        timeout=35_000,  # the 10 s undo window, then the clock (every 5 s) and the job
     )
     page.click("#done-button")
     # the reply moved this conversation to the top; "next" is still the one that was below it

@@ -100,7 +100,7 @@ class FakeBluesky:
     password: str = "app-pass-1234"
     access_ttl: int = 7200
     chat_allowed: bool = True
-    timeout_sleep: float = 0.6
+    timeout_sleep: float = 1.8
     did: str = "did:plc:artist0000000000000000"
     actors: dict[str, dict[str, Any]] = field(default_factory=dict)
     posts: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -112,6 +112,9 @@ class FakeBluesky:
     revoked_access: set[str] = field(default_factory=set)
     faults: deque[Fault] = field(default_factory=deque)
     calls: list[str] = field(default_factory=list)
+    # com.atproto.repo.uploadBlob: blobs by CID ({"mimeType", "size"}), as the PDS keeps them.
+    blobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    max_blob_bytes: int = 5_000_000  # the PDS's own upload limit (PDS_BLOB_UPLOAD_LIMIT)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _clock: datetime = field(default_factory=lambda: datetime.now(UTC) - timedelta(hours=1))
 
@@ -438,10 +441,12 @@ class FakeBluesky:
             "app.bsky.actor.getProfile": self._get_profile,
             "com.atproto.repo.getRecord": self._get_record,
             "com.atproto.repo.createRecord": self._create_record,
+            "com.atproto.repo.uploadBlob": self._upload_blob,
             "com.atproto.identity.resolveHandle": self._resolve_handle,
             "chat.bsky.convo.listConvos": self._list_convos,
             "chat.bsky.convo.getConvo": self._get_convo,
             "chat.bsky.convo.getLog": self._get_log,
+            "chat.bsky.convo.getMessages": self._get_messages,
             "chat.bsky.convo.sendMessage": self._send_message,
         }
         view = routes.get(nsid)
@@ -542,6 +547,25 @@ class FakeBluesky:
                 "InvalidRequest",
                 "Invalid app.bsky.feed.post record: Record/text must not be longer than 3000 characters",
             )
+        embed = record.get("embed")
+        if isinstance(embed, dict) and embed.get("$type") == "app.bsky.embed.images":
+            images = embed.get("images", [])
+            if not 1 <= len(images) <= 4:
+                return xrpc_error(
+                    400,
+                    "InvalidRequest",
+                    "Invalid app.bsky.feed.post record: Record/embed/images must not have more than 4 elements",
+                )
+            for image in images:
+                ref = image.get("image", {}).get("ref", {}).get("$link")
+                if ref not in self.blobs or "alt" not in image:
+                    return xrpc_error(400, "InvalidRequest", f"Could not find blob: {ref}")
+                if image["image"].get("size", 0) > 2_000_000:
+                    return xrpc_error(
+                        400,
+                        "InvalidRequest",
+                        "Invalid app.bsky.feed.post record: Record/embed/images/0/image file too large. 2000000 bytes maximum",
+                    )
         rkey = body.get("rkey") or f"3l{next(self._seq):011d}"
         uri = f"at://{self.did}/{body['collection']}/{rkey}"
         if uri in self.posts:
@@ -564,6 +588,22 @@ class FakeBluesky:
             }
         )
 
+    def _upload_blob(self, request: Request) -> Response:
+        """``com.atproto.repo.uploadBlob``: the raw bytes in, a blob ref out (the PDS
+        sniffs the MIME type itself; the client's Content-Type is only a hint)."""
+        data = request.get_data()
+        if len(data) > self.max_blob_bytes:
+            return xrpc_error(400, "PayloadTooLarge", "request entity too large")
+        kinds = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png", b"GIF8": "image/gif"}
+        mime = next((v for k, v in kinds.items() if data.startswith(k)), None)
+        if mime is None:
+            mime = "image/webp" if data[8:12] == b"WEBP" else "application/octet-stream"
+        cid = "bafkrei" + "".join(ALPHABET[b % 32] for b in hashlib.sha256(data).digest())[:52]
+        self.blobs[cid] = {"mimeType": mime, "size": len(data)}
+        return ok(
+            {"blob": {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(data)}}
+        )
+
     def _resolve_handle(self, request: Request) -> Response:
         handle = request.args.get("handle", "")
         for actor in self.actors.values():
@@ -576,8 +616,27 @@ class FakeBluesky:
 
     def _list_convos(self, request: Request) -> Response:
         limit = int(request.args.get("limit", "50"))
-        convos = sorted(self.convos.values(), key=lambda c: c["rev"], reverse=True)[:limit]
-        return ok({"convos": [self._convo_view(c) for c in convos]})
+        convos = sorted(self.convos.values(), key=lambda c: c["rev"], reverse=True)
+        if request.args.get("cursor"):
+            convos = [c for c in convos if c["rev"] < request.args["cursor"]]
+        body: dict[str, Any] = {"convos": [self._convo_view(c) for c in convos[:limit]]}
+        if len(convos) > limit:
+            body["cursor"] = convos[limit - 1]["rev"]
+        return ok(body)
+
+    def _get_messages(self, request: Request) -> Response:
+        """A conversation's messages, newest first, paged by an opaque cursor."""
+        convo = self.convos.get(request.args.get("convoId", ""))
+        if convo is None:
+            return xrpc_error(400, "InvalidConvo", "Convo not found")
+        limit = int(request.args.get("limit", "50"))
+        messages = sorted(convo["messages"], key=lambda m: m["rev"], reverse=True)
+        if request.args.get("cursor"):
+            messages = [m for m in messages if m["rev"] < request.args["cursor"]]
+        body: dict[str, Any] = {"messages": messages[:limit]}
+        if len(messages) > limit:
+            body["cursor"] = messages[limit - 1]["rev"]
+        return ok(body)
 
     def _get_convo(self, request: Request) -> Response:
         convo = self.convos.get(request.args.get("convoId", ""))

@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-FAULTS = ("429", "500", "502", "503", "timeout", "cut", "malformed", "401")
+FAULTS = ("429", "429-retry-after", "500", "502", "503", "timeout", "cut", "malformed", "401")
 
 
 def iso(moment: datetime) -> str:
@@ -41,9 +41,15 @@ class FakeMastodon:
     token: str = "artist-token"
     artist_username: str = "artist"
     max_characters: int = 500
-    slow_seconds: float = 0.6
+    slow_seconds: float = 1.8
     revoked: bool = False
     rate_reset_in: float = 42.0
+    rate_remaining: int = 299  # X-RateLimit-Remaining on every answer
+    page_cap: int = 80  # the most notifications a page holds, whatever `limit` asks
+    send_links: bool = True  # a Link header on every non-empty list
+    next_only_when_full: bool = False  # rel="next" only after a full page (as mastodon-mock)
+    batch_endpoint: bool = True  # GET /api/v1/statuses?id[]= (Mastodon 4.3+)
+    batch_omits: set[str] = field(default_factory=set)  # statuses an odd batch answer leaves out
     faults: deque[str] = field(default_factory=deque)
     # Faults for requests whose path ends with a given suffix, e.g. {"/context": deque(["503"])}.
     path_faults: dict[str, deque[str]] = field(default_factory=dict)
@@ -52,6 +58,11 @@ class FakeMastodon:
     notifications: list[dict[str, Any]] = field(default_factory=list)
     raw_notifications: list[Any] = field(default_factory=list)  # extra, possibly broken items
     posted_keys: dict[str, str] = field(default_factory=dict)
+    # POST /api/v2/media: attachments by id (uploaded, attached or not), and how many
+    # GET /api/v1/media/:id answers say "still processing" (202, url null) first.
+    media: dict[str, dict[str, Any]] = field(default_factory=dict)
+    media_processing_polls: int = 0
+    max_image_bytes: int = 16 * 1024 * 1024
     post_requests: list[dict[str, Any]] = field(default_factory=list)
     hits: dict[str, int] = field(default_factory=dict)
     clock: datetime = field(default_factory=lambda: datetime.now(UTC) - timedelta(hours=1))
@@ -240,10 +251,25 @@ class FakeMastodon:
             return self._notifications(request)
         if request.method == "POST" and path == "/api/v1/statuses":
             return self._create_status(request)
+        if request.method == "POST" and path == "/api/v2/media":
+            return self._upload_media(request)
+        match = re.fullmatch(r"/api/v1/media/(\d+)", path)
+        if request.method == "GET" and match:
+            return self._media(match.group(1))
+        if request.method == "GET" and path == "/api/v1/statuses" and self.batch_endpoint:
+            ids = request.args.getlist("id[]")
+            if len(ids) > 20:
+                return self._json({"error": "Validation failed"}, 422)
+            found = [i for i in ids if i in self.statuses and i not in self.batch_omits]
+            return self._json([self.statuses[i] for i in found])
         if request.method == "GET" and path == "/api/v1/accounts/verify_credentials":
             return self._json(self.artist)
         if request.method == "GET" and path in ("/api/v2/instance", "/api/v2/instance/"):
             return self._json(self._instance())
+        if request.method == "GET" and path in ("/api/v1/instance", "/api/v1/instance/"):
+            # Mastodon.py reads the version here before choosing /api/v2/media.
+            v2 = self._instance()
+            return self._json({"uri": v2["domain"], "title": v2["title"], "version": v2["version"]})
         match = re.fullmatch(r"/api/v1/statuses/(\d+)(/context)?", path)
         if request.method == "GET" and match:
             status = self.statuses.get(match.group(1))
@@ -271,6 +297,10 @@ class FakeMastodon:
             response.headers["X-RateLimit-Remaining"] = "0"
             response.headers["X-RateLimit-Reset"] = iso(reset)
             return response
+        if fault == "429-retry-after":  # a proxy's or another server's 429: no X-RateLimit-*
+            response = Response('{"error": "Too many requests"}', status=429)
+            response.headers["Retry-After"] = "7"
+            return response
         if fault in ("500", "502", "503"):
             return Response(
                 "<html><body><h1>We're sorry, but something went wrong</h1></body></html>",
@@ -291,13 +321,13 @@ class FakeMastodon:
     def _json(self, payload: Any, status: int = 200) -> Response:
         response = Response(json.dumps(payload), status=status, content_type="application/json")
         response.headers["X-RateLimit-Limit"] = "300"
-        response.headers["X-RateLimit-Remaining"] = "299"
+        response.headers["X-RateLimit-Remaining"] = str(self.rate_remaining)
         response.headers["X-RateLimit-Reset"] = iso(datetime.now(UTC) + timedelta(minutes=5))
         return response
 
     def _notifications(self, request: Request) -> Response:
         types = request.args.getlist("types[]")
-        limit = min(int(request.args.get("limit", 40)), 80)
+        limit = min(int(request.args.get("limit", 40)), self.page_cap)
         visible = [
             n for n in self.notifications if "__raw__" in n or not types or n.get("type") in types
         ]
@@ -319,14 +349,17 @@ class FakeMastodon:
             page = sorted(visible, key=key, reverse=True)[:limit]
         body = [n.get("__raw__", n) for n in page]
         response = self._json(body)
-        if page:
+        if page and self.send_links:
             query: dict[str, Any] = {"limit": limit}
             if types:
                 query["types[]"] = types
             base = self.server.url_for("/api/v1/notifications")
             nxt = urlencode({**query, "max_id": page[-1]["id"]}, doseq=True)
             prev = urlencode({**query, "min_id": page[0]["id"]}, doseq=True)
-            response.headers["Link"] = f'<{base}?{nxt}>; rel="next", <{base}?{prev}>; rel="prev"'
+            links = [f'<{base}?{nxt}>; rel="next"', f'<{base}?{prev}>; rel="prev"']
+            if self.next_only_when_full and len(page) < limit:
+                links = links[1:]
+            response.headers["Link"] = ", ".join(links)
         return response
 
     def _context(self, status: dict[str, Any]) -> dict[str, Any]:
@@ -355,6 +388,7 @@ class FakeMastodon:
             "domain": "fake.social",
             "title": "Fake Social",
             "version": "4.3.0",
+            "api_versions": {"mastodon": 2},
             "source_url": "https://github.com/mastodon/mastodon",
             "description": "A fake instance for tests",
             "usage": {"users": {"active_month": 3}},
@@ -399,6 +433,22 @@ class FakeMastodon:
             parent = self.statuses.get(form["in_reply_to_id"])
             if parent is None:
                 return self._json({"error": "Record not found"}, 404)
+        media_ids = form.getlist("media_ids[]")
+        if len(media_ids) > 4:
+            return self._json({"error": "Validation failed: Media attachments too many"}, 422)
+        attachments = []
+        for media_id in media_ids:
+            attachment = self.media.get(media_id)
+            if attachment is None:
+                return self._json({"error": "Validation failed: Media attachments invalid"}, 422)
+            if attachment["url"] is None:
+                return self._json(
+                    {
+                        "error": "Cannot attach files that have not finished processing. Try again in a moment!"
+                    },
+                    422,
+                )
+            attachments.append(self._public_media(media_id))
         content = "<p>" + html.escape(text).replace("\n", "<br />") + "</p>"
         status = self.post(
             self.artist,
@@ -407,6 +457,67 @@ class FakeMastodon:
             visibility=form.get("visibility", "public"),
             created_at=datetime.now(UTC),
         )
+        status["media_attachments"] = attachments
         if key:
             self.posted_keys[key] = status["id"]
         return self._json(status)
+
+    def _upload_media(self, request: Request) -> Response:
+        """``POST /api/v2/media`` as Mastodon answers it: 200 with the attachment once
+        processed, 202 with ``url`` null while it is (``media_processing_polls``)."""
+        upload = request.files.get("file")
+        if upload is None:
+            return self._json({"error": "Validation failed: File can't be blank"}, 422)
+        data = upload.read()
+        signatures = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"RIFF")
+        if not data.startswith(signatures):
+            return self._json(
+                {"error": "Validation failed: File content type is invalid, File is invalid"}, 422
+            )
+        if len(data) > self.max_image_bytes:
+            return self._json(
+                {"error": "Validation failed: File file size must be less than 16 MB"}, 422
+            )
+        description = request.form.get("description") or None
+        if description is not None and len(description) > 1500:
+            return self._json(
+                {
+                    "error": "Validation failed: Description is too long (maximum is 1500 characters)"
+                },
+                422,
+            )
+        media_id = str(self._next_status)
+        self._next_status += 1
+        processing = self.media_processing_polls > 0
+        url = (
+            f"https://files.fake.social/media_attachments/files/{media_id}/original/{media_id}.png"
+        )
+        self.media[media_id] = {
+            "id": media_id,
+            "type": "image",
+            "url": None if processing else url,
+            "preview_url": url.replace("/original/", "/small/"),
+            "remote_url": None,
+            "text_url": None,
+            "meta": {"original": {"width": 1, "height": 1, "size": "1x1", "aspect": 1.0}},
+            "description": description,
+            "blurhash": "UFBWY:8_0Jxv4mx]t8t64.%M-:IUWGWAt6M}",
+            "_bytes": len(data),
+            "_mimetype": upload.mimetype,
+            "_filename": upload.filename,
+        }
+        return self._json(self._public_media(media_id), 202 if processing else 200)
+
+    def _media(self, media_id: str) -> Response:
+        attachment = self.media.get(media_id)
+        if attachment is None:
+            return self._json({"error": "Record not found"}, 404)
+        if attachment["url"] is None:
+            self.media_processing_polls -= 1
+            if self.media_processing_polls > 0:
+                return self._json(self._public_media(media_id), 206)
+            attachment["url"] = attachment["preview_url"].replace("/small/", "/original/")
+        return self._json(self._public_media(media_id))
+
+    def _public_media(self, media_id: str) -> dict[str, Any]:
+        return {k: v for k, v in self.media[media_id].items() if not k.startswith("_")}

@@ -59,19 +59,24 @@ class FakeX:
     bearer_tokens: set[str] = field(default_factory=lambda: {"good-token"})
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh token -> client_id
     client_id: str = "client-1"
-    timeout_sleep: float = 0.6
+    timeout_sleep: float = 1.8
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     tweets: dict[str, dict[str, Any]] = field(default_factory=dict)
     mention_ids: list[str] = field(default_factory=list)
     dm_events: list[dict[str, Any]] = field(default_factory=list)
     faults: deque[Fault] = field(default_factory=deque)
     seen: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # method, path, args
+    created: list[dict[str, Any]] = field(default_factory=list)  # POST /2/tweets bodies
     dm_forbidden: bool = False
+    # v1.1 media/upload: uploads by media_id_string ({"bytes", "alt_text", "mimetype"}).
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(FIRST_ID, 1000))
 
     def __post_init__(self) -> None:
         self.add_user(self.me_id, self.me_username, "The Artist")
         self.server.expect_request(re.compile(r"^/2/.*")).respond_with_handler(self.handle)
+        # upload.twitter.com's v1.1 media endpoints (the connector rewrites the host too).
+        self.server.expect_request(re.compile(r"^/1\.1/media/.*")).respond_with_handler(self.handle)
 
     @property
     def base_url(self) -> str:
@@ -208,6 +213,8 @@ class FakeX:
             ("GET", r"^/2/users/(\d+)$", self._user),
             ("GET", r"^/2/tweets$", self._lookup),
             ("POST", r"^/2/tweets$", self._create_tweet),
+            ("POST", r"^/1\.1/media/upload\.json$", self._media_upload),
+            ("POST", r"^/1\.1/media/metadata/create\.json$", self._media_metadata),
             ("GET", r"^/2/dm_events$", self._dm_events),
             ("GET", r"^/2/dm_conversations/([\w-]+)/dm_events$", self._dm_events),
             ("POST", r"^/2/dm_conversations/([\w-]+)/messages$", self._send_dm),
@@ -413,15 +420,35 @@ class FakeX:
             ids = [i for i in ids if self._created(str(i), start) >= start]
         if until:
             ids = [i for i in ids if i < int(until)]
-        offset = (
-            self._offset_of(request.args["pagination_token"])
-            if "pagination_token" in request.args
-            else 0
-        )
-        page = ids[offset : offset + max_results]
-        more = offset + max_results < len(ids)
-        token = self._token_for(offset + max_results) if more else None
+        if "pagination_token" in request.args:
+            # X's tokens are anchored: the same token gives the same next page, however
+            # many mentions arrived since (an offset would shift and repeat posts).
+            try:
+                below = self._anchor_of(request.args["pagination_token"])
+            except (ValueError, IndexError):
+                return problem(
+                    400,
+                    "Invalid Request",
+                    "The `pagination_token` query parameter value is not valid",
+                    "https://api.twitter.com/2/problems/invalid-request",
+                )
+            ids = [i for i in ids if i < below]
+        page = ids[:max_results]
+        more = len(ids) > max_results
+        token = self._anchor_token(page[-1]) if more else None
         return self._page(request, [self.tweets[str(i)] for i in page], token)
+
+    @staticmethod
+    def _anchor_token(below: int) -> str:
+        return base64.urlsafe_b64encode(f"below:{below}".encode()).decode().rstrip("=")
+
+    @staticmethod
+    def _anchor_of(token: str) -> int:
+        padded = token + "=" * (-len(token) % 4)
+        kind, value = base64.urlsafe_b64decode(padded).decode().split(":")
+        if kind != "below":
+            raise ValueError(token)
+        return int(value)
 
     def _created(self, tweet_id: str, fallback: datetime) -> datetime:
         """When a tweet was made (tests may corrupt the field: then it counts as recent)."""
@@ -463,6 +490,7 @@ class FakeX:
 
     def _create_tweet(self, request: Request) -> Response:
         payload = request.get_json()
+        self.created.append(payload)
         text = payload.get("text", "")
         reply_to = payload.get("reply", {}).get("in_reply_to_tweet_id")
         if reply_to and reply_to not in self.tweets:
@@ -476,9 +504,61 @@ class FakeX:
             return problem(
                 403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."
             )
-        tweet = self.post(self.me_id, text, reply_to=reply_to, mention=False)
+        media_ids = payload.get("media", {}).get("media_ids", [])
+        if len(media_ids) > 4 or any(m not in self.uploads for m in media_ids):
+            return problem(
+                400,
+                "Invalid Request",
+                "One or more parameters to your request was invalid.",
+                "https://api.twitter.com/2/problems/invalid-request",
+            )
+        keys = [f"3_{m}" for m in media_ids]
+        tweet = self.post(self.me_id, text, reply_to=reply_to, mention=False, media_keys=keys)
         data = {"id": tweet["id"], "text": text, "edit_history_tweet_ids": [tweet["id"]]}
         return Response(json.dumps({"data": data}), status=201, content_type="application/json")
+
+    @staticmethod
+    def _v1_error(status: int, code: int, message: str) -> Response:
+        body = {"errors": [{"code": code, "message": message}]}
+        return Response(json.dumps(body), status=status, content_type="application/json")
+
+    def _media_upload(self, request: Request) -> Response:
+        """v1.1 ``POST media/upload`` (simple upload, multipart ``media``), answered as
+        X documents it: media_id, media_id_string, size, expires_after_secs, image."""
+        upload = request.files.get("media")
+        if upload is None:
+            return self._v1_error(400, 38, "media parameter is missing.")
+        data = upload.read()
+        kinds = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png", b"GIF8": "image/gif"}
+        kind = next((v for k, v in kinds.items() if data.startswith(k)), None)
+        if kind is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+            kind = "image/webp"
+        if kind is None:
+            return self._v1_error(400, 324, "Invalid media type.")
+        if len(data) > 5 * 1024 * 1024:
+            return self._v1_error(400, 324, "File size exceeds 5242880 bytes.")
+        media_id = self.next_id()
+        self.uploads[media_id] = {"bytes": len(data), "alt_text": None, "mimetype": kind}
+        body = {
+            "media_id": int(media_id),
+            "media_id_string": media_id,
+            "size": len(data),
+            "expires_after_secs": 86400,
+            "image": {"image_type": kind, "w": 1, "h": 1},
+        }
+        return Response(json.dumps(body), status=200, content_type="application/json")
+
+    def _media_metadata(self, request: Request) -> Response:
+        """v1.1 ``POST media/metadata/create``: alt text (1,000 characters at most)."""
+        payload = request.get_json()
+        media_id = str(payload.get("media_id", ""))
+        alt = payload.get("alt_text", {}).get("text", "")
+        if media_id not in self.uploads:
+            return self._v1_error(400, 324, "Invalid media id.")
+        if len(alt) > 1000:
+            return self._v1_error(400, 44, "alt_text.text must be at most 1000 characters.")
+        self.uploads[media_id]["alt_text"] = alt
+        return Response(b"", status=200)
 
     def _dm_events(self, request: Request, conversation_id: str | None = None) -> Response:
         if self.dm_forbidden:

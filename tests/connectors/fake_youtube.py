@@ -64,7 +64,7 @@ class FakeYouTube:
     client_id: str = "client-1.apps.googleusercontent.com"
     client_secret: str = "client-secret"
     refresh_token: str = "refresh-1"
-    slow_seconds: float = 0.6
+    slow_seconds: float = 1.8
     faults: deque[str] = field(default_factory=deque)
     path_faults: dict[str, deque[str]] = field(default_factory=dict)
     threads: list[FakeThread] = field(default_factory=list)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import pytest
 from atproto_client.client.session import Session
 from fake_bluesky import FakeBluesky, verify
 from pytest_httpserver import HTTPServer
+from replay_recorded import RECORDED, Replay
+from sqlalchemy import select
 
+import inbox.connectors.bluesky as bluesky_module
+from inbox import sync
 from inbox.connectors import build
 from inbox.connectors.base import (
     AuthError,
@@ -22,7 +26,15 @@ from inbox.connectors.base import (
     ReplyTarget,
     TransientError,
 )
-from inbox.connectors.bluesky import BlueskyConnector, grapheme_count, reply_rkey, tid
+from inbox.connectors.bluesky import (
+    BlueskyConnector,
+    grapheme_count,
+    post_rkey,
+    reply_rkey,
+    tid,
+)
+from inbox.runtime import Runtime
+from models import Channel, Message, Workspace
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1", "::1"])
 
@@ -54,7 +66,7 @@ def make(
         credentials={"handle": fake.handle, "app_password": password or fake.password},
         base_url=fake.base_url,
         state=state or {},
-        options={"timeout": 0.3, "dms": False, **options},
+        options={"timeout": 1.5, "dms": False, **options},
     )
     connector = build("bluesky", config)
     assert isinstance(connector, BlueskyConnector)
@@ -368,6 +380,53 @@ def test_fetch_profile_and_find_deleted(fake: FakeBluesky) -> None:
     assert connector.find_deleted([kept["uri"], gone["uri"]]) == [gone["uri"]]
 
 
+def test_a_deleted_post_leaves_the_inbox_at_the_next_sync_over_the_whole_window(
+    rt: Runtime, workspace: Workspace, fake: FakeBluesky
+) -> None:
+    """The deletion check runs at every sync and covers the window (here 60 posts, three
+    getPosts requests of 25), not an hourly 100."""
+    root = fake.post(fake.did, "Tour dates!")
+    replies = [  # own record keys: the fake's own repeat after 32 posts
+        fake.post(fan(fake), f"see you there {n}", reply_to=root["uri"], rkey=tid(10**15 + n, 0))
+        for n in range(60)
+    ]
+    with rt.session() as s:
+        channel = Channel(
+            workspace_id=workspace.id,
+            network="bluesky",
+            connector="bluesky",
+            handle=fake.handle,
+            external_id=fake.did,
+            base_url=fake.base_url,
+            credentials_encrypted=rt.box.encrypt(
+                {"handle": fake.handle, "app_password": fake.password}
+            ),
+            options={"timeout": 2, "dms": False, "context": False, "backfill_days": 3},
+        )
+        s.add(channel)
+        s.flush()
+        channel_id = channel.id
+    first = sync.sync_channel(rt, channel_id)
+    assert first.error is None and first.ingest.created == 60
+    gone = [replies[0]["uri"], replies[31]["uri"], replies[59]["uri"]]
+    for uri in gone:
+        fake.delete(uri)
+    before = len(fake.calls)
+    report = sync.sync_channel(rt, channel_id)
+
+    assert report.error is None and report.deletions_checked == 60
+    assert fake.calls[before:].count("app.bsky.feed.getPosts") == 3
+    with rt.session() as s:
+        deleted = set(
+            s.scalars(
+                select(Message.external_id).where(
+                    Message.channel_id == channel_id, Message.deleted_at.is_not(None)
+                )
+            )
+        )
+    assert deleted == set(gone)
+
+
 def test_chat_messages_are_fetched_threaded_deleted_and_answered(fake: FakeBluesky) -> None:
     convo = fake.convo(fan(fake))
     fake.message(convo, fan(fake), "hi! first message")
@@ -392,6 +451,44 @@ def test_chat_messages_are_fetched_threaded_deleted_and_answered(fake: FakeBlues
     assert [(i.external_id, i.author.external_id) for i in items] == [(sent.external_id, fake.did)]
 
 
+def test_chat_first_contact_reads_every_conversation_back_to_the_window_and_resumes(
+    fake: FakeBluesky,
+) -> None:
+    fans = [fan(fake), fan(fake, "other.bsky.social")]
+    convos = [fake.convo(who) for who in fans]
+    fake._clock = datetime.now(UTC) - timedelta(days=5)  # before the 3-day window
+    before = [fake.message(c, who, "an old hello") for c, who in zip(convos, fans, strict=True)]
+    fake._clock = datetime.now(UTC) - timedelta(hours=20)
+    inside = [
+        fake.message(c, who, f"message {n} in the window")["id"]
+        for n in range(5)
+        for c, who in zip(convos, fans, strict=True)
+    ]
+    connector = make(fake, dms=True, context=False)
+    cursor: Mapping[str, Any] | None = None
+    got: list[str] = []
+    failed = False
+    for _ in range(40):  # two messages a page: the walk takes many calls
+        if not failed and cursor and cursor["chat"].get("walk", {}) and got:
+            fake.fail_next("429", nsid="chat.bsky.convo.getMessages")
+            failed = True
+            with pytest.raises(RateLimited):
+                connector.fetch_since(cursor, limit=2)
+        result = connector.fetch_since(cursor, limit=2)
+        got += [i.external_id.rsplit(":", 1)[1] for i in result.items if i.kind == "dm"]
+        cursor = result.cursor
+        if not result.has_more and cursor and cursor["chat"].get("log"):
+            break
+    assert failed  # the rate limit came mid-walk, and the walk resumed from the cursor
+    assert sorted(got) == sorted(inside)  # each once, none from before the window
+    assert not {m["id"] for m in before} & set(got)
+    assert cursor is not None and cursor["chat"]["walk"] is None
+
+    later = fake.message(convos[0], fans[0], "and one more")
+    items, _ = sync_all(connector, cursor)
+    assert [i.external_id for i in items if i.kind == "dm"] == [f"chat:{convos[0]}:{later['id']}"]
+
+
 def test_an_app_password_without_dm_access_skips_chat_but_not_mentions(fake: FakeBluesky) -> None:
     fake.chat_allowed = False
     root = fake.post(fake.did, "Tour!")
@@ -409,3 +506,269 @@ def test_an_app_password_without_dm_access_skips_chat_but_not_mentions(fake: Fak
 def test_an_unreadable_cursor_is_refused(fake: FakeBluesky) -> None:
     with pytest.raises(PermanentError, match="cursor"):
         make(fake).fetch_since({"cursor": "abc"})
+
+
+# --------------------------------------------------------------------------- recorded backfill
+# Bluesky's AppView cannot run in a test, so the backfill is checked against recorded
+# exchanges shaped like the lexicon (tests/connectors/recorded/, README.md there), served
+# over HTTP so that atproto itself parses every page.
+
+RECORDED_AT = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+class RecordedClock(datetime):
+    """The connector's clock, stopped when the exchanges were recorded."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> RecordedClock:
+        moment = RECORDED_AT if tz is None else RECORDED_AT.astimezone(tz)
+        return cls.fromtimestamp(moment.timestamp(), tz)
+
+
+def test_recorded_backfill_reaches_the_window_through_a_rate_limit_then_syncs_forward(
+    rt: Runtime, workspace: Workspace, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bluesky_module, "datetime", RecordedClock)
+    replay = Replay(httpserver, RECORDED / "bluesky" / "backfill", {"limit", "cursor", "reasons"})
+    session = replay.exchanges[0]["response"]["body"]
+    with rt.session() as s:
+        channel = Channel(
+            workspace_id=workspace.id,
+            network="bluesky",
+            connector="bluesky",
+            handle=session["handle"],
+            external_id=session["did"],
+            base_url=httpserver.url_for("").rstrip("/"),
+            credentials_encrypted=rt.box.encrypt(
+                {"handle": session["handle"], "app_password": "abcd-efgh-ijkl-mnop"}
+            ),
+            options={"timeout": 2, "dms": False, "context": False, "backfill_days": 3},
+        )
+        s.add(channel)
+        s.flush()
+        channel_id = channel.id
+
+    # Each sync reads at most 2 pages; the window takes 5, and a 429 comes between them.
+    reports = [sync.sync_channel(rt, channel_id, max_pages=2) for _ in range(2)]
+    with rt.session() as s:
+        limited = s.get_one(Channel, channel_id)
+        assert limited.next_sync_at and limited.last_error_at
+        waited = (limited.next_sync_at - limited.last_error_at).total_seconds()
+    reports += [sync.sync_channel(rt, channel_id, max_pages=2) for _ in range(2)]
+    with rt.session() as s:
+        backfilled = set(s.scalars(select(Message.external_id)))
+        cursor = s.get_one(Channel, channel_id).cursor
+    forward = sync.sync_channel(rt, channel_id, max_pages=2)
+
+    assert replay.mismatches == []
+    assert replay.left == []  # the page that crosses the window's start is the last one read
+    assert [r.pages for r in reports] == [2, 0, 2, 1]
+    assert reports[1].error and "rate limit (HTTP 429)" in reports[1].error
+    assert 239 <= waited <= 241  # ratelimit-reset, as the PDS said: 240 s after the recording
+    assert forward.error is None and forward.pages == 1
+
+    window_start = RECORDED_AT - timedelta(days=3)
+    pages = [
+        e["response"]["body"]
+        for e in replay.exchanges
+        if e["request"]["path"].endswith("listNotifications") and e["response"]["status"] == 200
+    ]
+    walk, fresh_page = pages[:-1], pages[-1]
+    assert all("cursor" in p for p in walk)  # the list went on: the window ended the walk
+    # Short pages, and an empty one, sat mid-walk: only the cursor said whether more followed.
+    assert sorted(len(p["notifications"]) for p in walk)[:2] == [0, 63]
+    notes = [n for p in walk for n in p["notifications"]]
+    in_window = {n["uri"] for n in notes if datetime.fromisoformat(n["indexedAt"]) > window_start}
+    assert len(in_window) < len(notes)  # the recording reaches past the window...
+    assert backfilled == in_window  # ...which is all stored, once, and nothing older
+    assert cursor is not None and cursor["walk"] is None
+    assert (
+        cursor["mark"]["indexed_at"]
+        == max(datetime.fromisoformat(n["indexedAt"]) for n in notes).isoformat()
+    )
+
+    with rt.session() as s:
+        ids = list(s.scalars(select(Message.external_id)))
+    fresh = {n["uri"] for n in fresh_page["notifications"]} - {n["uri"] for n in notes}
+    assert len(fresh) == 3
+    assert len(ids) == len(set(ids)) and set(ids) == backfilled | fresh
+
+
+# --------------------------------------------------------------------------- posting
+
+
+def test_publish_posts_once_per_key_under_a_record_key_the_client_chose(
+    fake: FakeBluesky,
+) -> None:
+    connector = make(fake)
+    at = datetime(2026, 11, 20, 11, 59, tzinfo=UTC)
+    first = connector.publish("Tour dates are out! https://example.org/tour", "key-1", at)
+    rkey = post_rkey("key-1", fake.did, at)
+    assert first.external_id == f"at://{fake.did}/app.bsky.feed.post/{rkey}"
+    assert first.url == f"https://bsky.app/profile/{fake.handle}/post/{rkey}"
+    record = fake.posts[first.external_id]["record"]
+    assert record["text"] == "Tour dates are out! https://example.org/tour"
+    assert "reply" not in record
+    assert record["facets"][0]["features"][0]["uri"] == "https://example.org/tour"
+    # A retry (the answer was lost) finds the post and writes nothing.
+    creates = fake.calls.count("com.atproto.repo.createRecord")
+    again = make(fake, state=connector.state).publish(
+        "Tour dates are out! https://example.org/tour", "key-1", at
+    )
+    assert again.external_id == first.external_id
+    assert fake.calls.count("com.atproto.repo.createRecord") == creates
+    mine = [p for p in fake.posts.values() if p["author"]["did"] == fake.did]
+    assert len(mine) == 1
+    # Another key is another post, even in the same second.
+    other = connector.publish("Doors at 8", "key-2", at)
+    assert other.external_id != first.external_id
+    assert post_rkey("key-1", fake.did, at) == rkey  # stable
+    assert len(rkey) == 13 and rkey == tid_of(rkey)
+
+
+def tid_of(rkey: str) -> str:
+    """The TID syntax check atproto's PDS applies to app.bsky.feed.post keys."""
+    import re
+
+    assert re.fullmatch(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}", rkey)
+    return rkey
+
+
+def test_publish_refuses_empty_too_long_or_timeless_posts(fake: FakeBluesky) -> None:
+    connector = make(fake)
+    at = datetime(2026, 11, 20, 11, 59, tzinfo=UTC)
+    with pytest.raises(PermanentError, match="needs text"):
+        connector.publish("   ", "k", at)
+    with pytest.raises(PermanentError, match="300"):
+        connector.publish("é" * 301, "k", at)
+    with pytest.raises(PermanentError, match="scheduled time"):
+        connector.publish("hello", "k")
+    assert "com.atproto.repo.createRecord" not in fake.calls
+
+
+def test_publish_against_recorded_exchanges_posts_once_when_an_answer_is_lost(
+    httpserver: HTTPServer,
+) -> None:
+    """createRecord and getRecord as the lexicon writes them (recorded/bluesky/publish): the
+    second post's createRecord is taken by the PDS but answered 502 by its gateway; the retry
+    asks getRecord for the same record key and gets the post, so it is written once."""
+    import json
+
+    replay = Replay(httpserver, RECORDED / "bluesky" / "publish", {"repo", "collection", "rkey"})
+    session = replay.exchanges[0]["response"]["body"]
+    config = ChannelConfig(
+        channel_id=1,
+        network="bluesky",
+        handle=session["handle"],
+        external_id=session["did"],
+        credentials={"handle": session["handle"], "app_password": "abcd-efgh-ijkl-mnop"},
+        base_url=httpserver.url_for("").rstrip("/"),
+        state={},
+        options={"timeout": 2, "dms": False},
+    )
+    connector = build("bluesky", config)
+    assert isinstance(connector, BlueskyConnector)
+    tour_at = datetime(2026, 11, 20, 11, 59, 0, tzinfo=UTC)
+    single_at = datetime(2026, 11, 20, 11, 59, 30, tzinfo=UTC)
+    tour = connector.publish("Tour dates are out!", "post-key-tour", tour_at)
+    assert tour.external_id.endswith("/" + post_rkey("post-key-tour", session["did"], tour_at))
+    with pytest.raises(TransientError):
+        connector.publish("New single on Friday.", "post-key-single", single_at)
+    retried = connector.publish("New single on Friday.", "post-key-single", single_at)
+    assert retried.external_id.endswith(
+        "/" + post_rkey("post-key-single", session["did"], single_at)
+    )
+    assert retried.raw["record"]["text"] == "New single on Friday."
+    assert replay.mismatches == [] and replay.left == []
+    writes = [json.loads(b) for p, b in replay.bodies if p.endswith("createRecord")]
+    assert len(writes) == 2  # the retry wrote nothing
+    for body, (key, at) in zip(
+        writes, [("post-key-tour", tour_at), ("post-key-single", single_at)], strict=True
+    ):
+        assert body["repo"] == session["did"] and body["collection"] == "app.bsky.feed.post"
+        assert body["rkey"] == post_rkey(key, session["did"], at)
+        assert body["record"]["$type"] == "app.bsky.feed.post" and "reply" not in body["record"]
+
+
+def test_recorded_backfill_resumes_at_the_page_a_killed_worker_was_storing(
+    rt: Runtime, workspace: Workspace, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same recorded window, but the worker dies while storing the walk's second page:
+    the next sync asks for that page again (its cursor was never stored) and the walk goes
+    on to the window's start, each notification stored once."""
+    monkeypatch.setattr(bluesky_module, "datetime", RecordedClock)
+    replay = Replay(httpserver, RECORDED / "bluesky" / "backfill", {"limit", "cursor", "reasons"})
+    # The page whose storing is cut off is asked for a second time: the network answers
+    # it again as recorded.
+    replay.exchanges.insert(3, replay.exchanges[2])
+    session = replay.exchanges[0]["response"]["body"]
+    with rt.session() as s:
+        channel = Channel(
+            workspace_id=workspace.id,
+            network="bluesky",
+            connector="bluesky",
+            handle=session["handle"],
+            external_id=session["did"],
+            base_url=httpserver.url_for("").rstrip("/"),
+            credentials_encrypted=rt.box.encrypt(
+                {"handle": session["handle"], "app_password": "abcd-efgh-ijkl-mnop"}
+            ),
+            options={"timeout": 2, "dms": False, "context": False, "backfill_days": 3},
+        )
+        s.add(channel)
+        s.flush()
+        channel_id = channel.id
+
+    def stored() -> list[str]:
+        with rt.session() as s:
+            return list(
+                s.scalars(select(Message.external_id).where(Message.channel_id == channel_id))
+            )
+
+    real_ingest = sync.ingest
+    calls = {"n": 0}
+
+    def dies_storing_the_second_page(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker killed while storing a page")
+        return real_ingest(*args, **kwargs)
+
+    monkeypatch.setattr(sync, "ingest", dies_storing_the_second_page)
+    with pytest.raises(RuntimeError):
+        sync.sync_channel(rt, channel_id, max_pages=2)
+    monkeypatch.setattr(sync, "ingest", real_ingest)
+    first_page = replay.exchanges[1]["response"]["body"]["notifications"]
+    assert sorted(stored()) == sorted(n["uri"] for n in first_page)  # page 1 only
+    with rt.session() as s:
+        cursor = s.get_one(Channel, channel_id).cursor
+    assert cursor is not None and cursor["walk"] is not None  # the walk is not over
+
+    reports = [sync.sync_channel(rt, channel_id, max_pages=2) for _ in range(3)]
+    forward = sync.sync_channel(rt, channel_id, max_pages=2)
+
+    assert replay.mismatches == []
+    assert replay.left == []  # the repeated page, then every recorded page, none beyond
+    assert [r.pages for r in reports] == [1, 2, 1]  # the repeat, then the 429 ends that sync
+    assert reports[0].error and "rate limit (HTTP 429)" in reports[0].error
+    assert forward.error is None and forward.pages == 1
+    window_start = RECORDED_AT - timedelta(days=3)
+    pages = [
+        e["response"]["body"]
+        for e in replay.exchanges
+        if e["request"]["path"].endswith("listNotifications") and e["response"]["status"] == 200
+    ]
+    notes = {n["uri"]: n for p in pages for n in p["notifications"]}
+    in_window = {
+        u for u, n in notes.items() if datetime.fromisoformat(n["indexedAt"]) > window_start
+    }
+    ids = stored()
+    assert len(ids) == len(set(ids))  # nothing stored twice, the repeated page included
+    assert set(ids) == in_window
+
+
+def test_a_posts_record_key_reads_a_naive_time_as_utc() -> None:
+    aware = datetime(2026, 11, 20, 11, 59, tzinfo=UTC)
+    assert post_rkey("k", "did:plc:x", aware.replace(tzinfo=None)) == post_rkey(
+        "k", "did:plc:x", aware
+    )

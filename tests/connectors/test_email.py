@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import imaplib
 import socket
+import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_email import MailServers, make_tls
+from imapclient import IMAPClient
 from pytest_socket import socket_allow_hosts
+from sqlalchemy import select
 
+from inbox import sync
 from inbox.connectors import build
 from inbox.connectors.base import (
     AuthError,
@@ -24,13 +29,10 @@ from inbox.connectors.base import (
     ReplyTarget,
     TransientError,
 )
-from inbox.connectors.email import (
-    EmailConnector,
-    _encode_mailbox,
-    _parse_internaldate,
-    reply_subject,
-)
+from inbox.connectors.email import EmailConnector, reply_subject
 from inbox.connectors.email_parse import html_to_text, parse_message, strip_quoted
+from inbox.runtime import Runtime
+from models import Channel, Message, Workspace
 
 ARTIST = "artist@example.com"
 # The plain-text fake SMTP server asks for AUTH without TLS; aiosmtpd warns about it.
@@ -169,15 +171,15 @@ def test_large_batches_are_fetched_in_bounded_chunks(
         mail.deliver(fan_mail(n, body="y" * 300))
     # Room for two of these ~550-byte mails per FETCH.
     monkeypatch.setattr("inbox.connectors.email.FETCH_CHUNK_BYTES", 1200)
-    fetches: list[str] = []
-    original = imaplib.IMAP4.uid
+    fetches: list[list[int]] = []
+    original = IMAPClient.fetch
 
-    def spy(self: imaplib.IMAP4, command: str, *args: str) -> Any:
-        if command == "FETCH" and "BODY.PEEK[]" in args[-1]:
-            fetches.append(args[0])
-        return original(self, command, *args)
+    def spy(self: IMAPClient, messages: list[int], data: list[str], *args: Any) -> Any:
+        if "BODY.PEEK[]" in data:
+            fetches.append(list(messages))
+        return original(self, messages, data, *args)
 
-    monkeypatch.setattr(imaplib.IMAP4, "uid", spy)
+    monkeypatch.setattr(IMAPClient, "fetch", spy)
 
     items, _, _, _ = drain(connect(mail), None)
 
@@ -528,21 +530,30 @@ def test_reply_subject_does_not_stack_prefixes() -> None:
     assert reply_subject("  ") == "Re: your message"
 
 
-def test_mailbox_names_are_modified_utf7() -> None:
-    assert _encode_mailbox("INBOX") == "INBOX"
-    assert _encode_mailbox("Envoyés") == "Envoy&AOk-s"
-    assert _encode_mailbox("Fans & Friends") == "Fans &- Friends"
-    assert _encode_mailbox("日本語") == "&ZeVnLIqe-"
+def test_mailboxes_with_accents_and_ampersands_are_read_and_written(mail: MailServers) -> None:
+    # The fake server's helpers speak raw imaplib: they are given the names as the
+    # wire carries them, in modified UTF-7 (RFC 3501 5.1.3), quoted.
+    mail.deliver(fan_mail(1), mailbox='"Fans &- Friends"')
+    connector = connect(mail, mailbox="Fans & Friends", sent_mailbox="Envoyés")
+    (item,), _, _, _ = drain(connector, None)
+    assert item.external_id == "<m1@example.org>" and item.raw["mailbox"] == "Fans & Friends"
+    target = ReplyTarget(
+        thread_id=item.external_id,
+        parent_external_id=item.external_id,
+        kind="email",
+        parent_raw=item.raw,
+    )
+    sent = connector.send_reply(target, "Merci !", idempotency_key="accents")
+    assert mail.message_ids('"Envoy&AOk-s"') == [sent.external_id]
+    connector.send_reply(target, "Merci !", idempotency_key="accents")  # found there: not again
+    assert len(mail.smtp.received) == 1
 
 
-def test_internaldate_is_parsed_with_its_zone() -> None:
-    assert _parse_internaldate(b"17-Jul-1996 02:44:25 -0700") == datetime(
-        1996, 7, 17, 9, 44, 25, tzinfo=UTC
-    )
-    assert _parse_internaldate(b" 1-Feb-2024 00:00:00 +0100") == datetime(
-        2024, 1, 31, 23, 0, tzinfo=UTC
-    )
-    assert _parse_internaldate(b"yesterday") is None
+def test_internaldate_keeps_its_zone(mail: MailServers) -> None:
+    received = datetime(2024, 6, 11, 23, 30, tzinfo=timezone(timedelta(hours=-7)))
+    mail.deliver(fan_mail(1), received=received)
+    (item,), _, _, _ = drain(connect(mail, first_sync_days=100_000), None)
+    assert item.raw["internal_date"] == "2024-06-12T06:30:00+00:00"
 
 
 def test_html_to_text_drops_quotes_scripts_and_entities() -> None:
@@ -557,3 +568,206 @@ def test_date_in_the_future_falls_back_to_arrival_time() -> None:
     arrived = datetime(2024, 6, 10, 12, 0, tzinfo=UTC)
     raw = fan_mail(1).replace(b"Date: Mon, 10 Jun 2024", b"Date: Mon, 10 Jun 2030")
     assert parse_message(raw, internal_date=arrived).created_at == arrived
+
+
+# --------------------------------------------------------------------------- backfill
+
+
+class CuttableRelay:
+    """A TCP relay in front of the IMAP server that drops the connection mid-command.
+
+    Armed with :meth:`cut_when`, it closes both sides the moment the client sends
+    a command containing those bytes, as a flaky network or a restarting server
+    does: the client sees the connection die in the middle of a page.
+    """
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self._cut_on: bytes | None = None
+        self.cuts = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def cut_when(self, marker: bytes) -> None:
+        self._cut_on = marker
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            for sock in (client, upstream):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, from_client: bool) -> None:
+        try:
+            while data := src.recv(65536):
+                if from_client and self._cut_on is not None and self._cut_on in data:
+                    self._cut_on = None
+                    self.cuts += 1
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for sock in (src, dst):
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+def append_all(mail: MailServers, messages: list[tuple[bytes, datetime]]) -> None:
+    """Deliver many mails over one IMAP session (each with its arrival time)."""
+    imap = mail.client()
+    # Without it each APPEND waits out a delayed ACK (its literal goes in a second write).
+    imap.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        for raw, received in messages:
+            typ, data = imap.append("INBOX", None, imaplib.Time2Internaldate(received), raw)
+            assert typ == "OK", data
+    finally:
+        imap.logout()
+
+
+@pytest.mark.slow
+def test_backfill_reads_the_window_over_several_syncs_through_a_dropped_connection(
+    mail: MailServers, rt: Runtime, workspace: Workspace
+) -> None:
+    now = datetime.now(UTC)
+    old = [(fan_mail(n, msgid=f"<old{n}@example.org>"), now - timedelta(days=30)) for n in range(5)]
+    window = [
+        (fan_mail(n, msgid=f"<w{n}@example.org>"), now - timedelta(days=13) + timedelta(hours=n))
+        for n in range(230)
+    ]
+    # Filed into the inbox after the rest (a higher UID) but dated before the window.
+    moved_in = [(fan_mail(999, msgid="<moved@example.org>"), now - timedelta(days=40))]
+    append_all(mail, old + window + moved_in)
+    relay = CuttableRelay(mail.imap_port)
+    with rt.session() as s:
+        channel = Channel(
+            workspace_id=workspace.id,
+            network="email",
+            connector="email",
+            handle=ARTIST,
+            credentials_encrypted=rt.box.encrypt(
+                {
+                    "imap_host": "127.0.0.1",
+                    "imap_port": relay.port,
+                    "imap_security": "none",
+                    "imap_password": mail.password,
+                    "smtp_port": mail.smtp_port,
+                    "smtp_security": "none",
+                }
+            ),
+            options={"timeout_s": 5.0, "first_sync_days": 14},
+        )
+        s.add(channel)
+        s.flush()
+        channel_id = channel.id
+
+    def stored() -> list[str]:
+        with rt.session() as s:
+            return list(s.scalars(select(Message.external_id)))
+
+    def cursor() -> dict[str, Any]:
+        with rt.session() as s:
+            value = s.get_one(Channel, channel_id).cursor
+            assert value is not None
+            return dict(value)
+
+    # One page (100 mails) per sync: the 230-mail window takes three.
+    first = sync.sync_channel(rt, channel_id, max_pages=1)
+    after_first = cursor()
+    relay.cut_when(b"BODY.PEEK[]")  # the next page's bodies never arrive
+    dropped = sync.sync_channel(rt, channel_id, max_pages=1)
+    assert relay.cuts == 1
+    assert cursor() == after_first  # nothing of the broken page, the cursor where it was
+    rest = [sync.sync_channel(rt, channel_id, max_pages=1) for _ in range(2)]
+
+    assert first.error is None and first.pages == 1 and after_first["since"]
+    assert dropped.error and "IMAP" in dropped.error and dropped.pages == 0
+    assert [r.error for r in rest] == [None, None]
+    assert [r.ingest.created for r in [first, *rest]] == [100, 100, 30]
+    assert sum(r.ingest.duplicates for r in [first, *rest]) == 0
+    ids = stored()
+    assert len(ids) == len(set(ids))  # each mail once
+    assert set(ids) == {f"<w{n}@example.org>" for n in range(230)}  # the window, nothing older
+    assert cursor()["since"] is None  # the window is read: forward from here
+
+    append_all(mail, [(fan_mail(n, msgid=f"<new{n}@example.org>"), now) for n in range(2)])
+    forward = sync.sync_channel(rt, channel_id, max_pages=1)
+    relay.close()
+    assert forward.error is None and forward.ingest.created == 2
+    assert set(stored()) - set(ids) == {"<new0@example.org>", "<new1@example.org>"}
+
+
+def test_backfill_resumes_at_the_page_a_killed_worker_was_storing(
+    mail: MailServers, rt: Runtime, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window of 230 mails, one page of 100 a sync; the worker dies while storing the
+    second page: its cursor was never stored, so the next sync reads that page again and
+    the window ends up stored whole, each mail once, nothing from before it."""
+    now = datetime.now(UTC)
+    old = [(fan_mail(n, msgid=f"<old{n}@example.org>"), now - timedelta(days=30)) for n in range(3)]
+    window = [
+        (fan_mail(n, msgid=f"<w{n}@example.org>"), now - timedelta(days=13) + timedelta(hours=n))
+        for n in range(230)
+    ]
+    append_all(mail, old + window)
+    with rt.session() as s:
+        channel = Channel(
+            workspace_id=workspace.id,
+            network="email",
+            connector="email",
+            handle=ARTIST,
+            credentials_encrypted=rt.box.encrypt(
+                {
+                    "imap_host": "127.0.0.1",
+                    "imap_port": mail.imap_port,
+                    "imap_security": "none",
+                    "imap_password": mail.password,
+                    "smtp_port": mail.smtp_port,
+                    "smtp_security": "none",
+                }
+            ),
+            options={"timeout_s": 5.0, "first_sync_days": 14},
+        )
+        s.add(channel)
+        s.flush()
+        channel_id = channel.id
+
+    def stored() -> list[str]:
+        with rt.session() as s:
+            return list(s.scalars(select(Message.external_id)))
+
+    def cursor() -> Any:
+        with rt.session() as s:
+            return s.get_one(Channel, channel_id).cursor
+
+    first = sync.sync_channel(rt, channel_id, max_pages=1)
+    after_first = cursor()
+    real_ingest = sync.ingest
+
+    def killed(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("worker killed while storing a page")
+
+    monkeypatch.setattr(sync, "ingest", killed)
+    with pytest.raises(RuntimeError):
+        sync.sync_channel(rt, channel_id, max_pages=1)
+    monkeypatch.setattr(sync, "ingest", real_ingest)
+    assert cursor() == after_first and len(stored()) == 100  # nothing of the killed page
+    rest = [sync.sync_channel(rt, channel_id, max_pages=1) for _ in range(2)]
+
+    assert first.error is None and [r.error for r in rest] == [None, None]
+    assert [r.ingest.created for r in [first, *rest]] == [100, 100, 30]
+    ids = stored()
+    assert len(ids) == len(set(ids))  # each mail once
+    assert set(ids) == {f"<w{n}@example.org>" for n in range(230)}  # the window, nothing older
+    assert cursor()["since"] is None  # the window is read: forward from here

@@ -194,6 +194,28 @@ def test_under_random_failures_every_comment_and_fan_post_arrives(
     assert created <= seen
 
 
+def test_a_paging_cursor_graph_no_longer_accepts_rereads_the_post(
+    graph: FakeGraph, page: dict
+) -> None:
+    post = graph.fb_post(page, "p", age=DAY)
+    comments = [
+        graph.fb_comment(post, f"c{n}", author=FAN, age=timedelta(minutes=10 * (6 - n)))
+        for n in range(6)
+    ]
+    connector = connect(graph, page, page_size=2)
+    first = connector.fetch_since(None, limit=2)
+    assert first.has_more and first.cursor is not None
+    assert first.cursor["round"]["params"] is not None  # mid-post
+    # The comment the stored cursor points at is deleted: Graph refuses the cursor.
+    graph.delete(comments[-2])
+
+    rest, _, malformed = drain(connector, first.cursor, limit=2)
+
+    seen = {i.external_id for i in first.items + rest}
+    assert seen == {c["id"] for c in comments}  # nothing after the refused cursor is lost
+    assert malformed == []
+
+
 def test_a_comment_without_author_gets_its_own_placeholder(graph: FakeGraph, page: dict) -> None:
     post = graph.fb_post(page, "p", age=DAY)
     one = graph.fb_comment(post, "who am I", age=HOUR)
@@ -398,3 +420,99 @@ def test_webhook_malformed_change_is_reported_not_fatal() -> None:
 
     assert [i.external_id for i in batch.items] == ["2000_3000"]
     assert len(batch.malformed) == 2
+
+
+# -- the backfill against recorded responses, through the real sync --------------------
+
+
+def test_the_backfill_walks_recorded_pages_to_the_window_start_through_limits_and_a_crash(
+    rt: Any, workspace: Any, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from inbox import sync
+    from inbox.connectors.graph import parse_time
+    from inbox.connectors.graph_sweep import MAX_REQUESTS_PER_FETCH
+    from models import Channel, ChannelHealth, Message
+    from tests.connectors.replay import Replay
+
+    socket_allow_hosts(["127.0.0.1", "localhost", "::1"], allow_unix_socket=True)
+    replay = Replay.load(httpserver, "graph/facebook_backfill_window.json", prefix="/v21.0")
+    recording = replay.recording
+    page_id = recording["page_id"]
+    window_start = replay.recorded_at - timedelta(days=recording["window_days"])
+    options = {"backfill_days": recording["window_days"], "timeout_s": 5.0}
+    with rt.session() as s:
+        channel = Channel(
+            workspace_id=workspace.id,
+            network="facebook",
+            connector="facebook",
+            handle="leslumieresbasses",
+            external_id=page_id,
+            base_url=httpserver.url_for("/v21.0"),
+            credentials_encrypted=rt.box.encrypt({"page_access_token": "EAAG-recorded"}),
+            options=options,
+        )
+        s.add(channel)
+        s.flush()
+        channel_id = channel.id
+
+    def fresh_connector() -> FacebookConnector:
+        """What a worker builds from the stored channel, its clock at the recording's time."""
+        with rt.session() as s:
+            config = sync.channel_config(rt, s.get_one(Channel, channel_id))
+        return FacebookConnector(config, clock=lambda: replay.recorded_at)
+
+    def cursor() -> dict[str, Any]:
+        with rt.session() as s:
+            return dict(s.get_one(Channel, channel_id).cursor or {})
+
+    # 1. One page of the sync: the listing and a transient code 2 error on the first post.
+    first = sync.sync_channel(rt, channel_id, max_pages=1, connector=fresh_connector())
+    assert first.error is None and first.pages == 1
+    walk = cursor()["round"]
+    assert walk is not None and len(walk["queue"]) == 3  # the posts of the post window
+    # 2. The Page's request limit (#32), twice: the second time the sync stops and waits
+    #    as long as X-Business-Use-Case-Usage says (12 minutes).
+    second = sync.sync_channel(rt, channel_id, connector=fresh_connector())
+    assert second.error is not None and "(code 32)" in second.error
+    with rt.session() as s:
+        ch = s.get_one(Channel, channel_id)
+        assert ch.health == ChannelHealth.DEGRADED and ch.next_sync_at is not None
+        wait = (ch.next_sync_at.replace(tzinfo=UTC) - datetime.now(UTC)).total_seconds()
+        assert wait == pytest.approx(12 * 60, abs=30)
+    assert cursor()["round"]["params"] is not None  # mid-post: the walk resumes there
+    # 3. The worker dies while storing the next page; 4. the next sync resumes.
+    real_ingest = sync.ingest
+
+    def dies(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("worker killed while storing a page")
+
+    monkeypatch.setattr(sync, "ingest", dies)
+    with pytest.raises(RuntimeError):
+        sync.sync_channel(rt, channel_id, connector=fresh_connector())
+    monkeypatch.setattr(sync, "ingest", real_ingest)
+    last = sync.sync_channel(rt, channel_id, connector=fresh_connector())
+    assert last.error is None and cursor()["round"] is None
+
+    never = frozenset(
+        {"feed page 3", "post 59 comments page 9", "post 12 comments (past the post window)"}
+    )
+    expected = {
+        obj["id"]
+        for obj in replay.graph_objects(leave_out=never)
+        if parse_time(obj["created_time"]) >= window_start
+        and obj.get("from", {}).get("id") != page_id  # the Page's own posts are context
+    }
+    with rt.session() as s:
+        ids = list(s.scalars(select(Message.external_id).where(Message.channel_id == channel_id)))
+    assert len(ids) == len(set(ids))  # each stored once
+    assert set(ids) == expected  # every comment and fan post of the window, none before it
+    assert len(expected) == 19
+    assert replay.unmatched == []
+    assert all(replay.served(name) == 0 for name in never)
+    pages_read = sum(1 for exchange in replay.exchanges if exchange.served)
+    assert pages_read == 12 > MAX_REQUESTS_PER_FETCH  # more than one call reads
+    assert all("access_token" not in query for _, _, query in replay.log)

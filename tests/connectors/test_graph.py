@@ -196,6 +196,6 @@ def test_unreachable_server_is_transient() -> None:
 
 def test_requests_to_real_hosts_are_blocked_in_this_suite() -> None:
     socket_allow_hosts(["127.0.0.1", "localhost", "::1"], allow_unix_socket=True)
-    client = GraphClient("t", base_url="http://93.184.216.34/v21.0", timeout=0.5)
+    client = GraphClient("t", base_url="https://93.184.216.34/v21.0", timeout=0.5)
     with pytest.warns(UserWarning, match="93.184.216.34"), pytest.raises(SocketConnectBlockedError):
         client.get("me")

@@ -134,6 +134,49 @@ def test_first_sync_is_bounded_to_recent_posts_and_comments(
     assert [i.external_id for i in items] == [fresh["id"]]
 
 
+def test_a_first_sync_reads_every_post_of_the_window_not_only_max_posts(
+    graph: FakeGraph, account: dict
+) -> None:
+    posts = [graph.ig_media(account, age=DAY + n * timedelta(minutes=30)) for n in range(60)]
+    expected = {graph.ig_comment(post, "hi", age=HOUR)["id"] for post in posts}
+
+    items, cursor, _, calls = drain(connect(graph, account, max_posts=50), None)
+
+    assert {i.external_id for i in items} == expected  # the 51st to 60th posts too
+    assert calls > 1 and cursor is not None and len(cursor["counts"]) == 60
+
+
+def test_the_channels_backfill_days_is_the_first_sync_window(
+    graph: FakeGraph, account: dict
+) -> None:
+    post = graph.ig_media(account, age=40 * DAY)
+    inside = graph.ig_comment(post, "twenty days ago", age=20 * DAY)
+    graph.ig_comment(post, "forty days ago", age=39 * DAY)
+
+    items, _, _, _ = drain(connect(graph, account, backfill_days=30), None)
+
+    assert [i.external_id for i in items] == [inside["id"]]
+
+
+def test_a_long_walk_is_handed_to_the_sync_in_steps(graph: FakeGraph, account: dict) -> None:
+    from inbox.connectors.graph_sweep import MAX_REQUESTS_PER_FETCH
+
+    post = graph.ig_media(account, age=2 * DAY)
+    old = [graph.ig_comment(post, f"old {n}", age=30 * DAY) for n in range(30)]
+    fresh = graph.ig_comment(post, "fresh", age=HOUR)
+    connector = connect(graph, account, page_size=2)
+
+    first = connector.fetch_since(None)
+
+    # Fifteen pages, most of them older than the window: the first call stops after its
+    # share of requests and says where it stands, so a crash loses only one call's work.
+    assert first.has_more and len(graph.requests) == MAX_REQUESTS_PER_FETCH
+    assert first.cursor is not None and first.cursor["round"]["params"] is not None
+    rest, _, _, _ = drain(connector, first.cursor)
+    assert [i.external_id for i in first.items + rest] == [fresh["id"]]
+    assert len(old) == 30
+
+
 def test_hidden_comments_come_back_deleted_with_their_text(graph: FakeGraph, account: dict) -> None:
     post = graph.ig_media(account, age=DAY)
     graph.ig_comment(post, "spam spam", age=HOUR, hidden=True)
@@ -295,7 +338,22 @@ def test_network_failures_are_transient(
     assert not isinstance(caught.value, RateLimited)
 
 
-def test_a_failure_before_any_item_raises_and_the_old_cursor_still_works(
+def test_a_failure_on_the_first_request_raises_and_the_old_cursor_still_works(
+    graph: FakeGraph, account: dict
+) -> None:
+    post = graph.ig_media(account, age=DAY)
+    comment = graph.ig_comment(post, "hello", age=HOUR)
+    connector = connect(graph, account)
+    graph.fail("server_error", status=503, path_contains="/media")
+
+    with pytest.raises(TransientError):
+        connector.fetch_since(None)
+
+    items, _, _, _ = drain(connector, None)
+    assert [i.external_id for i in items] == [comment["id"]]
+
+
+def test_a_failure_after_the_listing_keeps_the_listing_and_repeats_only_the_failed_request(
     graph: FakeGraph, account: dict
 ) -> None:
     post = graph.ig_media(account, age=DAY)
@@ -303,11 +361,15 @@ def test_a_failure_before_any_item_raises_and_the_old_cursor_still_works(
     connector = connect(graph, account)
     graph.fail("server_error", status=503, path_contains="/comments")
 
-    with pytest.raises(TransientError):
-        connector.fetch_since(None)
+    partial = connector.fetch_since(None)
 
-    items, _, _, _ = drain(connector, None)
+    assert partial.items == [] and partial.has_more
+    assert partial.cursor is not None
+    assert [c["id"] for c in partial.cursor["round"]["queue"]] == [post["id"]]
+    items, _, _, _ = drain(connector, partial.cursor)
     assert [i.external_id for i in items] == [comment["id"]]
+    listings = [p for _, p, _, _ in graph.requests if p.endswith("/media")]
+    assert len(listings) == 1  # the listing was not asked for again
 
 
 def test_a_failure_after_some_items_returns_them_with_a_cursor_at_the_failed_page(
@@ -417,6 +479,42 @@ def test_reply_goes_under_the_top_level_comment_and_is_not_posted_twice(
     items, _, _, _ = drain(connector, None)
     mine = next(i for i in items if i.external_id == sent.external_id)
     assert mine.author.external_id == account["id"] and mine.thread_id == top["id"]
+
+
+def test_answering_a_reply_in_a_thread_names_that_fan_first_as_instagram_does(
+    graph: FakeGraph, account: dict
+) -> None:
+    """Threads are one level deep: the answer goes under the top-level comment and starts
+    with the chosen fan's @username (Instagram's own reply box does so), never another's."""
+    post = graph.ig_media(account, age=DAY)
+    top = graph.ig_comment(post, "When is the tour?", username="fan_one", age=3 * HOUR)
+    nested = graph.ig_comment(post, "Lisbon please", username="fan_two", age=2 * HOUR, parent=top)
+    connector = connect(graph, account)
+    items, _, _, _ = drain(connector, None)
+    by_id = {i.external_id: i for i in items}
+
+    def target(comment_id: str) -> ReplyTarget:
+        item = by_id[comment_id]
+        return ReplyTarget(
+            thread_id=item.thread_id or "",
+            parent_external_id=item.external_id,
+            parent_author=item.author,
+            parent_raw=item.raw,
+            kind=item.kind,
+        )
+
+    connector.send_reply(target(nested["id"]), "Lisbon in June!", idempotency_key="k2")
+    connector.send_reply(target(top["id"]), "Dates on Friday", idempotency_key="k1")
+    connector.send_reply(target(nested["id"]), "@FAN_TWO and Porto", idempotency_key="k3")
+    # A retry finds the first answer by the text it posted, the name included.
+    again = connector.find_sent_reply(target(nested["id"]), "Lisbon in June!", "k2")
+
+    assert graph.posts() == [
+        (f"{top['id']}/replies", {"message": "@fan_two Lisbon in June!"}),
+        (f"{top['id']}/replies", {"message": "Dates on Friday"}),
+        (f"{top['id']}/replies", {"message": "@FAN_TWO and Porto"}),
+    ]
+    assert again is not None
 
 
 def test_reply_errors_map_to_permanent_and_auth(graph: FakeGraph, account: dict) -> None:
@@ -574,3 +672,87 @@ def test_connector_needs_an_account_id_and_a_token(graph: FakeGraph) -> None:
                 **base,
             )
         )
+
+
+# -- the backfill, reaching the window: recorded responses through the real sync ---------
+
+
+def test_the_backfill_walks_recorded_pages_to_the_window_start_through_limits_and_a_crash(
+    rt: Any, workspace: Any, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import select
+
+    from inbox import sync
+    from inbox.connectors.graph import parse_time
+    from models import Channel, ChannelHealth, Message
+    from tests.connectors.replay import Replay
+
+    socket_allow_hosts(["127.0.0.1", "localhost", "::1"], allow_unix_socket=True)
+    replay = Replay.load(httpserver, "graph/instagram_backfill_window.json", prefix="/v21.0")
+    recording = replay.recording
+    window_start = replay.recorded_at - timedelta(days=recording["window_days"])
+    with rt.session() as s:
+        channel = Channel(
+            workspace_id=workspace.id,
+            network="instagram",
+            connector="instagram",
+            handle="leslumieresbasses",
+            external_id=recording["account_id"],
+            base_url=httpserver.url_for("/v21.0"),
+            credentials_encrypted=rt.box.encrypt({"access_token": "IGQ-recorded"}),
+            options={"backfill_days": recording["window_days"], "timeout_s": 5.0},
+        )
+        s.add(channel)
+        s.flush()
+        channel_id = channel.id
+
+    def fresh_connector() -> InstagramConnector:
+        """What a worker builds from the stored channel, its clock at the recording's time."""
+        with rt.session() as s:
+            config = sync.channel_config(rt, s.get_one(Channel, channel_id))
+        return InstagramConnector(config, clock=lambda: replay.recorded_at)
+
+    def cursor() -> dict[str, Any]:
+        with rt.session() as s:
+            return dict(s.get_one(Channel, channel_id).cursor or {})
+
+    # 1. The listing, a post's comments, then code 4 (Application request limit).
+    first = sync.sync_channel(rt, channel_id, max_pages=1, connector=fresh_connector())
+    assert first.error is None and first.pages == 1 and cursor()["round"] is not None
+    # 2. The limit again: the sync stops for the 7 minutes Meta estimates.
+    second = sync.sync_channel(rt, channel_id, connector=fresh_connector())
+    assert second.error is not None and "code 4" in second.error
+    with rt.session() as s:
+        ch = s.get_one(Channel, channel_id)
+        assert ch.health == ChannelHealth.DEGRADED and ch.next_sync_at is not None
+        wait = (ch.next_sync_at.replace(tzinfo=UTC) - datetime.now(UTC)).total_seconds()
+        assert wait == pytest.approx(7 * 60, abs=30)
+    # 3. The worker dies while storing the next page; 4. the next sync resumes.
+    real_ingest = sync.ingest
+
+    def dies(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("worker killed while storing a page")
+
+    monkeypatch.setattr(sync, "ingest", dies)
+    with pytest.raises(RuntimeError):
+        sync.sync_channel(rt, channel_id, connector=fresh_connector())
+    monkeypatch.setattr(sync, "ingest", real_ingest)
+    last = sync.sync_channel(rt, channel_id, connector=fresh_connector())
+    assert last.error is None and cursor()["round"] is None
+
+    never = frozenset({"media page 3", "media 3 comments (past the post window)"})
+    comments = [
+        obj
+        for obj in replay.graph_objects(leave_out=never)
+        if "text" in obj and parse_time(obj["timestamp"]) >= window_start
+    ]
+    expected = {c["id"] for c in comments if not c["hidden"]}
+    with rt.session() as s:
+        ids = list(s.scalars(select(Message.external_id).where(Message.channel_id == channel_id)))
+    assert len(ids) == len(set(ids))  # each stored once
+    assert set(ids) == expected  # every comment and reply of the window, none before it
+    assert len(expected) == 10 and len(comments) == 11  # one hidden by the artist
+    assert replay.unmatched == []
+    assert all(replay.served(name) == 0 for name in never)
+    assert replay.served("replies of the setlist comment page 2") >= 1
+    assert all("access_token" not in query for _, _, query in replay.log)

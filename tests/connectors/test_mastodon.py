@@ -53,7 +53,7 @@ def config(
         credentials={"access_token": fake.token},
         base_url=fake.url,
         state=state or {},
-        options={"timeout": 0.3, **options},
+        options={"timeout": 1.5, **options},
     )
 
 
@@ -114,7 +114,9 @@ def test_first_sync_returns_recent_mentions_oldest_first_and_a_cursor(fake: Fake
     )
 
 
-def test_min_id_paging_returns_every_mention_once_in_order(fake: FakeMastodon) -> None:
+def test_min_id_paging_returns_every_mention_once_in_order_until_an_empty_page(
+    fake: FakeMastodon,
+) -> None:
     fan = fake.add_account("fan")
     conn = connector(fake)
     _, cursor = sync_all(conn, None)
@@ -128,7 +130,9 @@ def test_min_id_paging_returns_every_mention_once_in_order(fake: FakeMastodon) -
         if not result.has_more:
             break
 
-    assert pages == [posted[0:3], posted[3:6], posted[6:7]]
+    # A short page is no sign of the end (servers cap pages below `limit`): only an
+    # empty page is.
+    assert pages == [posted[0:3], posted[3:6], posted[6:7], []]
     later = fake.mention(fan, "one more")
     items, cursor = sync_all(conn, cursor)
     assert [i.external_id for i in items] == [later["id"]]
@@ -196,8 +200,8 @@ def test_thread_roots_are_remembered_so_later_replies_need_no_lookup(fake: FakeM
     fan = fake.add_account("fan")
     question = fake.mention(fan, "Lisbon?", in_reply_to=post)
     conn = connector(fake)
-    first = conn.fetch_since(None)
-    assert first.items[0].thread_id == post["id"]
+    first_items, cursor = sync_all(conn, None)
+    assert first_items[0].thread_id == post["id"]
 
     sent = conn.send_reply(
         ReplyTarget(
@@ -213,7 +217,7 @@ def test_thread_roots_are_remembered_so_later_replies_need_no_lookup(fake: FakeM
 
     # A new connector built from the persisted state, as the next sync would be.
     conn2 = MastodonConnector(config(fake, state=dict(conn.state)))
-    (item,) = conn2.fetch_since(first.cursor).items
+    (item,) = conn2.fetch_since(cursor).items
 
     assert item.external_id == follow_up["id"]
     assert item.thread_id == post["id"]
@@ -282,6 +286,200 @@ def test_refresh_items_reports_deleted_and_edited_statuses(fake: FakeMastodon) -
     assert by_id[keep["id"]].text == "kept, edited"
     assert by_id[keep["id"]].thread_id == keep["id"]
     assert [reason for reason, _ in result.malformed] == ["not a Mastodon status id"]
+
+
+# --- backfill -------------------------------------------------------------------------
+
+
+def _notification_hits(fake: FakeMastodon) -> int:
+    return fake.hits.get("/api/v1/notifications", 0)
+
+
+def test_first_sync_walks_back_page_by_page_to_the_backfill_window(fake: FakeMastodon) -> None:
+    fake.page_cap = 3  # the server caps pages far below the 80 asked for
+    fan = fake.add_account("fan")
+    long_ago = datetime.now(UTC) - timedelta(days=20)
+    old = [
+        fake.mention(fan, f"old {n}", created_at=long_ago + timedelta(minutes=n)) for n in range(2)
+    ]
+    recent = [fake.mention(fan, f"recent {n}")["id"] for n in range(8)]
+
+    conn = connector(fake, backfill_days=14)
+    items, cursor = sync_all(conn, None)
+
+    assert sorted(i.external_id for i in items) == sorted(recent)
+    assert len(items) == len(recent)  # each once
+    assert cursor == {"min_id": fake.notifications[-1]["id"]}
+    # Pages of 3, newest first: [r7 r6 r5] [r4 r3 r2] [r1 r0 old1] stops there (old1 is
+    # older than the window, so old0 is never asked for), then one step forward.
+    assert _notification_hits(fake) == 4
+    assert old[0]["id"] not in {i.external_id for i in items}
+
+
+def test_the_walk_back_ends_where_the_link_header_has_no_next_even_after_thread_lookups(
+    fake: FakeMastodon,
+) -> None:
+    fake.page_cap = 3
+    fake.next_only_when_full = True  # as mastodon-mock: no rel="next" after a short page
+    posts = [fake.post(fake.artist, f"<p>Tour date {n}</p>") for n in range(5)]
+    fan = fake.add_account("fan")
+    posted = [fake.mention(fan, f"see you {n}", in_reply_to=posts[n])["id"] for n in range(5)]
+
+    items, _ = sync_all(connector(fake), None)
+
+    assert sorted(i.external_id for i in items) == sorted(posted)
+    assert {i.external_id: i.thread_id for i in items} == {
+        status_id: post["id"] for status_id, post in zip(posted, posts, strict=True)
+    }
+    # [m4 m3 m2] full, [m1 m0] short: no rel="next", so no third page; then one step
+    # forward. Each item's thread lookup is an answer of its own, made after the page's:
+    # it does not hide the page's Link header.
+    assert sum(v for k, v in fake.hits.items() if k.endswith("/context")) == 5
+    assert _notification_hits(fake) == 3
+
+
+def test_a_backfill_interrupted_between_pages_resumes_where_it_stopped(fake: FakeMastodon) -> None:
+    fake.page_cap = 3
+    fan = fake.add_account("fan")
+    posted = [fake.mention(fan, f"message {n}")["id"] for n in range(8)]
+    conn = connector(fake)
+
+    first = conn.fetch_since(None)
+    assert first.has_more and set(first.cursor or {}) == {"max_id", "head", "since"}
+    fake.faults.append("429")
+    with pytest.raises(RateLimited):
+        conn.fetch_since(first.cursor)  # the sync keeps the stored cursor
+    arrived = fake.mention(fan, "written during the backfill")["id"]
+    # The next sync, from the stored cursor, with a connector built anew.
+    rest, cursor = sync_all(connector(fake), first.cursor)
+
+    got = [i.external_id for i in first.items + rest]
+    assert sorted(got) == sorted([*posted, arrived])
+    assert len(got) == len(set(got))
+    assert cursor == {"min_id": fake.notifications[-1]["id"]}  # moving forward now
+
+
+def test_without_link_headers_the_walk_goes_by_the_oldest_id_until_an_empty_page(
+    fake: FakeMastodon,
+) -> None:
+    fake.page_cap = 2
+    fake.send_links = False
+    fan = fake.add_account("fan")
+    posted = [fake.mention(fan, f"message {n}")["id"] for n in range(5)]
+
+    items, cursor = sync_all(connector(fake), None)
+
+    assert sorted(i.external_id for i in items) == sorted(posted)
+    assert cursor == {"min_id": fake.notifications[-1]["id"]}
+
+
+def test_a_stored_min_id_cursor_keeps_moving_forward_and_never_backfills(
+    fake: FakeMastodon,
+) -> None:
+    fan = fake.add_account("fan")
+    for n in range(3):
+        fake.mention(fan, f"before {n}")
+    cursor = {"min_id": fake.notifications[-1]["id"]}  # as stored before backfill existed
+    later = fake.mention(fan, "after")
+
+    items, new_cursor = sync_all(connector(fake), cursor)
+
+    assert [i.external_id for i in items] == [later["id"]]
+    assert new_cursor == {"min_id": fake.notifications[-1]["id"]}
+
+
+def test_an_unusable_backfill_cursor_is_a_permanent_error(fake: FakeMastodon) -> None:
+    with pytest.raises(PermanentError, match="backfill cursor"):
+        connector(fake).fetch_since({"max_id": "12", "head": "../x", "since": "now"})
+
+
+def test_a_mention_whose_status_is_gone_is_skipped_without_a_complaint(
+    fake: FakeMastodon,
+) -> None:
+    fan = fake.add_account("fan")
+    conn = connector(fake)
+    _, cursor = sync_all(conn, None)
+    fake.add_raw_notification(
+        {"type": "mention", "created_at": "2024-01-01T00:00:00Z", "status": None}
+    )
+    kept = fake.mention(fan, "still here")
+
+    result = conn.fetch_since(cursor)
+
+    assert [i.external_id for i in result.items] == [kept["id"]]
+    assert result.malformed == []
+
+
+# --- deletion checks ------------------------------------------------------------------
+
+
+def test_refresh_reads_twenty_statuses_a_request_and_confirms_each_missing_one(
+    fake: FakeMastodon,
+) -> None:
+    fan = fake.add_account("fan")
+    statuses = [fake.mention(fan, f"message {n}") for n in range(25)]
+    fake.delete(statuses[3])
+    fake.delete(statuses[21])
+    fake.edit(statuses[7], "<p>edited</p>")
+    conn = connector(fake)
+
+    result = conn.refresh_items([s["id"] for s in statuses])
+
+    assert fake.hits["/api/v1/statuses"] == 2  # 20 + 5
+    assert fake.hits[f"/api/v1/statuses/{statuses[3]['id']}"] == 1  # its own 404 confirms
+    gone = {i.external_id for i in result.items if i.deleted}
+    assert gone == {statuses[3]["id"], statuses[21]["id"]}
+    # Only the edited one comes back as an item: the others cannot have changed.
+    assert [(i.external_id, i.text) for i in result.items if not i.deleted] == [
+        (statuses[7]["id"], "edited")
+    ]
+
+
+def test_a_status_an_odd_batch_answer_leaves_out_is_not_called_deleted(
+    fake: FakeMastodon,
+) -> None:
+    fan = fake.add_account("fan")
+    statuses = [fake.mention(fan, f"message {n}") for n in range(4)]
+    fake.batch_omits = {statuses[1]["id"]}
+    conn = connector(fake)
+
+    result = conn.refresh_items([s["id"] for s in statuses])
+
+    assert [i for i in result.items if i.deleted] == []
+    assert "no_batch_until" in conn.state  # the batch endpoint is not trusted for a day
+    assert conn.deletion_check_budget()[0] == 1
+
+
+def test_without_the_batch_endpoint_each_status_is_asked_alone_until_tomorrow(
+    fake: FakeMastodon,
+) -> None:
+    fake.batch_endpoint = False
+    fan = fake.add_account("fan")
+    keep = fake.mention(fan, "keep")
+    gone = fake.mention(fan, "gone")
+    fake.delete(gone)
+    conn = connector(fake)
+
+    result = conn.refresh_items([keep["id"], gone["id"]])
+
+    assert [i.external_id for i in result.items if i.deleted] == [gone["id"]]
+    assert fake.hits["/api/v1/statuses"] == 1
+    # A connector built from the stored state does not ask the missing endpoint again.
+    again = MastodonConnector(config(fake, state=dict(conn.state)))
+    assert again.deletion_check_budget() == (1, 40)
+    again.refresh_items([keep["id"], gone["id"]])
+    assert fake.hits["/api/v1/statuses"] == 1
+
+
+def test_the_check_budget_leaves_room_under_the_rate_limit(fake: FakeMastodon) -> None:
+    conn = connector(fake)
+    assert conn.deletion_check_budget() == (20, 800)  # 40 requests of 20
+    fake.rate_remaining = 120
+    conn.fetch_since({"min_id": "1"})
+    assert conn.deletion_check_budget() == (20, 400)  # 20 requests, keeping 100 in reserve
+    fake.rate_remaining = 90
+    conn.fetch_since({"min_id": "1"})
+    assert conn.deletion_check_budget() == (20, 0)
 
 
 def test_stream_events_become_items_or_deletions(fake: FakeMastodon) -> None:
@@ -438,10 +636,13 @@ def test_fetch_profile_returns_the_account(fake: FakeMastodon) -> None:
 # --- errors ---------------------------------------------------------------------------
 
 
-def test_a_revoked_token_is_an_auth_error(fake: FakeMastodon) -> None:
+def test_a_revoked_token_is_an_auth_error_naming_the_status_not_the_servers_words(
+    fake: FakeMastodon,
+) -> None:
     fake.revoked = True
-    with pytest.raises(AuthError, match="revoked"):
+    with pytest.raises(AuthError, match=r"refused the token \(401\)") as caught:
         connector(fake).fetch_since(None)
+    assert "revoked" not in str(caught.value)  # the body said "The access token was revoked"
 
 
 def test_429_is_rate_limited_until_the_reset_header(fake: FakeMastodon) -> None:
@@ -451,6 +652,17 @@ def test_429_is_rate_limited_until_the_reset_header(fake: FakeMastodon) -> None:
         connector(fake).fetch_since({"min_id": "1"})
     assert caught.value.retry_after is not None
     assert 100 < caught.value.retry_after <= 121
+
+
+def test_a_429_with_retry_after_waits_that_long_not_for_an_earlier_answers_reset(
+    fake: FakeMastodon,
+) -> None:
+    conn = connector(fake)
+    conn.fetch_since({"min_id": "1"})  # an answer whose X-RateLimit-Reset is 5 minutes away
+    fake.faults.append("429-retry-after")
+    with pytest.raises(RateLimited) as caught:
+        conn.fetch_since({"min_id": "1"})
+    assert caught.value.retry_after == 7
 
 
 @pytest.mark.parametrize("fault", ["500", "502", "503", "timeout", "cut", "malformed"])

@@ -257,7 +257,7 @@ def oauth_config(
         },
         base_url=fake.url,
         state=state or {},
-        options={"timeout": 0.3, **options},
+        options={"timeout": 1.5, **options},
     )
 
 
@@ -392,6 +392,40 @@ def test_a_deleted_thread_is_reported_deleted(fake: FakeYouTube) -> None:
 
     assert [(i.external_id, i.deleted) for i in items] == [(gone.id, True)]
     assert cursor is not None and keep.id in cursor["threads"] and gone.id not in cursor["threads"]
+
+
+def test_deletions_are_checked_over_the_whole_window_fifty_threads_a_call(
+    fake: FakeYouTube,
+) -> None:
+    video = fake.add_video("Song")
+    # 120 threads active in the last two days: more than one recheck call holds.
+    threads = [
+        fake.comment(f"fan{n}", f"c{n}", video_id=video, at=fake.clock - timedelta(minutes=20 * n))
+        for n in range(120)
+    ]
+    fake.comment("old", "quiet for a week", video_id=video, at=fake.clock - timedelta(days=5))
+    conn = connect(fake, backfill_days=7)
+    _, cursor = poll(conn, None)
+    assert cursor is not None and len(cursor["threads"]) == 120  # the week-old one is not
+    gone = threads[110]  # among the least recently active of the window
+    fake.delete_thread(gone)
+    asked: list[int] = []
+    serve = fake._comment_threads
+
+    def counting(request: Any) -> Any:
+        if request.args.get("id"):
+            asked.append(len(request.args["id"].split(",")))
+        return serve(request)
+
+    fake._comment_threads = counting  # type: ignore[method-assign]
+
+    found: list[str] = []
+    for _ in range(3):  # one recheck call of 50 ids per scan: three scans cover 120
+        items, cursor = poll(conn, cursor)
+        found += [i.external_id for i in items if i.deleted]
+
+    assert found == [gone.id]
+    assert asked == [50, 50, 20]  # the window's 120 threads, in three one-unit calls
 
 
 def test_an_expired_page_token_restarts_the_scan(fake: FakeYouTube) -> None:
@@ -560,7 +594,7 @@ def test_an_api_key_channel_reads_but_cannot_reply(fake: FakeYouTube) -> None:
             external_id=CHANNEL,
             credentials={"api_key": fake.api_key},
             base_url=fake.url,
-            options={"timeout": 0.3},
+            options={"timeout": 1.5},
         )
     )
     items, _ = poll(conn, None)
@@ -683,3 +717,134 @@ def test_without_a_base_url_the_client_targets_googles_endpoint() -> None:
         )
     )
     assert conn._service._baseUrl == "https://youtube.googleapis.com/"
+
+
+# --- the backfill against recorded responses, through the real sync ---------------------
+
+
+class Clock:
+    """The connector's "now", moved by the test (the recording has fixed dates)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _recorded_comments(recording: dict[str, Any]) -> dict[str, str]:
+    """Every comment in the recorded thread and reply pages: id -> publishedAt."""
+    found: dict[str, str] = {}
+    for exchange in recording["exchanges"]:
+        for response in exchange["responses"]:
+            for item in (response.get("body") or {}).get("items", []):
+                if item.get("kind") == "youtube#commentThread":
+                    comments = [item["snippet"]["topLevelComment"]]
+                    comments += item.get("replies", {}).get("comments", [])
+                elif item.get("kind") == "youtube#comment":
+                    comments = [item]
+                else:
+                    continue
+                for comment in comments:
+                    found[comment["id"]] = comment["snippet"]["publishedAt"]
+    return found
+
+
+def test_the_backfill_walks_recorded_pages_to_the_window_start_through_quota_and_a_crash(
+    rt: Any, workspace: Any, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import select
+
+    from inbox import sync
+    from models import Channel, ChannelHealth, Message
+    from tests.connectors.replay import Replay
+
+    replay = Replay.load(httpserver, "youtube/backfill_window.json")
+    recording = replay.recording
+    clock = Clock(replay.recorded_at)
+    monkeypatch.setattr(youtube_module, "utcnow", clock)
+    window_start = replay.recorded_at - timedelta(days=recording["window_days"])
+    with rt.session() as s:
+        channel = Channel(
+            workspace_id=workspace.id,
+            network="youtube",
+            connector="youtube",
+            handle="@leslumieresbasses",
+            external_id=recording["channel_id"],
+            base_url=httpserver.url_for("/"),
+            credentials_encrypted=rt.box.encrypt({"api_key": "recorded-key"}),
+            options={"backfill_days": recording["window_days"], "timeout": 5},
+        )
+        s.add(channel)
+        s.flush()
+        channel_id = channel.id
+
+    def stored() -> list[str]:
+        with rt.session() as s:
+            return list(
+                s.scalars(select(Message.external_id).where(Message.channel_id == channel_id))
+            )
+
+    def cursor() -> dict[str, Any]:
+        with rt.session() as s:
+            return dict(s.get_one(Channel, channel_id).cursor or {})
+
+    # 1. One sync reads two pages; the window holds five: the walk is not done.
+    first = sync.sync_channel(rt, channel_id, max_pages=2)
+    assert first.error is None and first.pages == 2
+    assert cursor()["backfill"] is True and cursor()["scan"]["pages"] == 2
+    # 2. Google says the day's quota is gone (403 quotaExceeded, as documented).
+    second = sync.sync_channel(rt, channel_id)
+    assert second.error is not None and "quota" in second.error
+    with rt.session() as s:
+        ch = s.get_one(Channel, channel_id)
+        assert ch.health == ChannelHealth.DEGRADED
+        assert ch.next_sync_at is not None
+        wait = (ch.next_sync_at.replace(tzinfo=UTC) - datetime.now(UTC)).total_seconds()
+        assert wait == pytest.approx(seconds_until_pacific_midnight(clock.now), abs=60)
+        assert rt.box.decrypt(ch.state_encrypted)["quota"]["used"] >= 10_000
+    assert cursor()["backfill"] is True  # not claimed complete
+    # 3. The same day, nothing is asked of Google.
+    asked = len(replay.log)
+    third = sync.sync_channel(rt, channel_id)
+    assert third.error is not None and "budget" in third.error
+    assert len(replay.log) == asked
+    # 4. The next Pacific day the walk resumes at page 3; the worker dies storing page 4.
+    clock.now = datetime(2025, 6, 11, 8, 0, tzinfo=UTC)  # 01:00 in California
+    real_ingest = sync.ingest
+    calls = {"n": 0}
+
+    def dies_on_the_second_page(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker killed while storing a page")
+        return real_ingest(*args, **kwargs)
+
+    monkeypatch.setattr(sync, "ingest", dies_on_the_second_page)
+    with pytest.raises(RuntimeError):
+        sync.sync_channel(rt, channel_id)
+    monkeypatch.setattr(sync, "ingest", real_ingest)
+    assert (
+        cursor()["scan"]["page_token"] == recording["exchanges"][3]["request"]["query"]["pageToken"]
+    )
+    # 5. The next sync resumes from the stored cursor and reaches the window start.
+    last = sync.sync_channel(rt, channel_id)
+    assert last.error is None
+
+    ids = stored()
+    recorded = _recorded_comments(recording)
+    in_window = {cid for cid, at in recorded.items() if datetime.fromisoformat(at) >= window_start}
+    assert len(ids) == len(set(ids))  # each stored once
+    assert set(ids) == in_window  # every comment of the window, none before it
+    assert len(in_window) == 21 and len(recorded) - len(in_window) == 2
+    assert replay.unmatched == []
+    assert replay.served("threads page 3") == 2  # the quota error, then the page
+    assert replay.served("threads page 4") == 2  # read again after the crash
+    assert replay.served("threads page 6") == 0  # past the window: never asked for
+    assert replay.served("replies of UgzP0 page 2") == 1
+    asked_sizes = {q.get("maxResults") for _, path, q in replay.log if "commentThreads" in path}
+    assert asked_sizes == {"100"}
+    done = cursor()
+    assert "backfill" not in done and "scan" not in done
+    newest = max(datetime.fromisoformat(at) for at in recorded.values())
+    assert datetime.fromisoformat(done["watermark"]) == newest  # syncing forward starts here

@@ -38,6 +38,7 @@ PUBLIC = {
     "webhooks.x_receive": "X's deliveries (signature)",
     "oauth.callback": "a network sends the browser back here (state checked)",
     "api.openapi": "the API's own description",
+    "team.accept": "an invitation link, opened before the invitee has an account (token checked)",
 }
 # Writes a viewer may make: only to what is their own, never to the shared inbox.
 VIEWER_WRITES = {
@@ -46,6 +47,9 @@ VIEWER_WRITES = {
     "views.save": "their own saved views",
     "views.delete": "their own saved views",
     "live.pulse": "says they are looking at a conversation",
+    "team.create_token": "their own personal API token (it acts with their own role)",
+    "team.revoke_token": "their own personal API token",
+    "review.digest": "their own choice of the weekly digest email",
 }
 ROLES = (Role.VIEWER, Role.AGENT, Role.OWNER)
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")

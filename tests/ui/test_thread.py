@@ -201,3 +201,21 @@ def test_a_boosted_done_answers_with_the_next_page_at_once(
     assert resp.status_code == 200
     assert resp.headers["HX-Push-Url"] == f"/c/{ids['press']}?view=inbox"
     assert f'data-conversation="{ids["press"]}"' in resp.get_data(as_text=True)
+
+
+def test_a_sandbox_workspace_shows_no_links_to_the_real_networks(
+    ids: dict[str, int], as_user: Login, rt: Runtime
+) -> None:
+    """Issue 18: the demo's posts and profiles are made up; links to x.com or bsky.app
+    would open pages that do not exist (or someone else's). Real channels keep theirs."""
+    from sqlalchemy import update
+
+    from models import Channel
+
+    with rt.session() as s:
+        s.execute(update(Channel).values(connector="sandbox"))
+    client, _ = as_user("owner")
+    html = client.get(f"/c/{ids['promoter']}").get_data(as_text=True)
+    assert "Salle Molière (booking)" in html
+    assert "https://x.example/lyonlive" not in html and "View original" not in html
+    assert "https://x.example/post/promoter" not in html

@@ -25,6 +25,16 @@ from inbox.limits import check_length
 from inbox.sandbox.drafts import Draft, SandboxChannel
 from inbox.sandbox.population import Fan, Identity
 
+# Where each network's profile keeps the person's own words.
+BIO_FIELD = {
+    "x": "description",
+    "bluesky": "description",
+    "mastodon": "note",
+    "instagram": "biography",
+    "youtube": "description",
+    "facebook": "about",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Ids:
@@ -126,6 +136,7 @@ class NetworkStyle(ABC):
                 "followers": identity.followers,
                 "following": identity.following,
                 "joined": identity.joined_year,
+                **({BIO_FIELD.get(self.network, "bio"): identity.bio} if identity.bio else {}),
             },
         )
 
