@@ -93,10 +93,8 @@ log = logging.getLogger(__name__)
 
 CURSOR_VERSION = 1
 SECURITY_MODES = ("ssl", "starttls", "none")
-MAX_REFERENCES = 20
-FETCH_CHUNK_BYTES = (
-    32 * 1024 * 1024
-)  # fetch and parse at most this much mail at once  # keep the thread's first id and the most recent ones
+MAX_REFERENCES = 20  # keep the thread's first id and the most recent ones
+FETCH_CHUNK_BYTES = 32 * 1024 * 1024  # fetch and parse at most this much mail at once
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _IMAP_DATE = re.compile(r"\d{2}-(?:" + "|".join(_MONTHS) + r")-\d{4}")
 _RE_PREFIX = re.compile(r"^\s*(re|aw|sv|antw|ref)\s*:", re.IGNORECASE)
@@ -328,14 +326,7 @@ class EmailConnector:
             raise PermanentError("empty reply")
         msg = self.build_reply(target, body, idempotency_key)
         message_id = str(msg["Message-ID"])
-        sent_raw = {
-            "message_id": message_id,
-            "to": str(msg["To"]),
-            "subject": str(msg["Subject"]),
-            "in_reply_to": msg.get("In-Reply-To"),
-            "references": _split_ids(str(msg.get("References") or "")),
-            "body_text": body,
-        }
+        sent_raw = _sent_raw(msg, body)
         if self.sent_mailbox and self._already_in_sent(message_id):
             log.info("reply %s already sent (found in %s)", message_id, self.sent_mailbox)
             return SentReply(external_id=message_id, created_at=datetime.now(UTC), raw=sent_raw)
@@ -357,14 +348,7 @@ class EmailConnector:
         message_id = str(msg["Message-ID"])
         if not self._already_in_sent(message_id):
             return None
-        raw = {
-            "message_id": message_id,
-            "to": str(msg["To"]),
-            "subject": str(msg["Subject"]),
-            "in_reply_to": msg.get("In-Reply-To"),
-            "references": _split_ids(str(msg.get("References") or "")),
-            "body_text": text.strip(),
-        }
+        raw = _sent_raw(msg, text.strip())
         return SentReply(external_id=message_id, created_at=datetime.now(UTC), raw=raw)
 
     def build_reply(self, target: ReplyTarget, body: str, idempotency_key: str) -> EmailMessage:
@@ -698,5 +682,13 @@ def _looks_like_msgid(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("<") and value.endswith(">")
 
 
-def _split_ids(value: str) -> list[str]:
-    return re.findall(r"<[^<>\s]+>", value)
+def _sent_raw(msg: EmailMessage, body: str) -> dict[str, Any]:
+    """What is stored of a reply we sent: its threading headers and its text."""
+    return {
+        "message_id": str(msg["Message-ID"]),
+        "to": str(msg["To"]),
+        "subject": str(msg["Subject"]),
+        "in_reply_to": msg.get("In-Reply-To"),
+        "references": re.findall(r"<[^<>\s]+>", str(msg.get("References") or "")),
+        "body_text": body,
+    }

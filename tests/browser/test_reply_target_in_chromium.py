@@ -70,7 +70,7 @@ def test_the_channels_page_follows_a_first_sync_until_it_is_up_to_date(
     expect(progress).to_contain_text("importing… 0 messages")
     with rt.session() as s:  # a first page of the backfill is stored
         ingest(s, ch, [item("old", "from last week", minutes=-60 * 24 * 6)], defer_jobs=False)
-    expect(progress).to_contain_text("importing… 1 messages back to 23 Feb 2026")
+    expect(progress).to_contain_text("importing… 1 message back to Feb 23, 2026")
     with rt.session() as s:  # the sync finished
         s.get_one(Channel, ch.id).health = ChannelHealth.OK
     expect(progress).to_contain_text("up to date")
