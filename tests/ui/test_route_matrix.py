@@ -39,6 +39,7 @@ PUBLIC = {
     "oauth.callback": "a network sends the browser back here (state checked)",
     "api.openapi": "the API's own description",
     "team.accept": "an invitation link, opened before the invitee has an account (token checked)",
+    "favicon": "browsers ask for /favicon.ico; it redirects to the static icon",
 }
 # Writes a viewer may make: only to what is their own, never to the shared inbox.
 VIEWER_WRITES = {
