@@ -47,7 +47,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    String,
+    and_,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -296,11 +306,17 @@ class Review:
 
 
 # ---------------------------------------------------------------------------
-# One week's queries. Each reads the week's range through ix_messages_workspace_sent.
+# One week's queries. Each reads the week's range through ix_messages_review.
 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _moment(value: str | datetime) -> datetime:
+    """A stored time read without SQLAlchemy's per-value conversion (a tenth of a week's
+    counting over a million messages): SQLite hands back its ISO text, PostgreSQL a datetime."""
+    return _aware(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def _fan_message(m: Any, workspace_id: int, start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -393,15 +409,15 @@ def _volumes(session: Session, workspace_id: int, start: datetime, end: datetime
     cases: dict[int, str] = {}  # conversation -> its complaint or support intent
     per_fan: dict[int, list[Any]] = defaultdict(lambda: [0, set()])  # messages, conversations
     spans: dict[int, tuple[datetime, datetime]] = {}  # fan -> first and last of the week
-    for channel_id, cid, fid, intent, sentiment, first, last, count in session.execute(
+    for channel_id, cid, fid, intent, sentiment, raw_first, raw_last, count in session.execute(
         select(
             m.channel_id,
             m.conversation_id,
             Identity.fan_id,
             m.intent,
             m.sentiment,
-            func.min(m.sent_at),
-            func.max(m.sent_at),
+            type_coerce(func.min(m.sent_at), String),  # read raw: see _moment
+            type_coerce(func.max(m.sent_at), String),
             func.count(),
         )
         .select_from(m)
@@ -416,7 +432,7 @@ def _volumes(session: Session, workspace_id: int, start: datetime, end: datetime
         sentiments[sentiment or "neutral"] += count
         if intent in SUPPORT_INTENTS:
             cases[cid] = min(cases.get(cid, intent), intent)
-        first, last = _aware(first), _aware(last)
+        first, last = _moment(raw_first), _moment(raw_last)
         if fid is not None:
             per_fan[fid][0] += count
             per_fan[fid][1].add(cid)
