@@ -2,7 +2,8 @@
 
 On loopback, against the production path: gunicorn as the Procfile runs it
 (2 workers x 4 threads), PostgreSQL and Redis with an ``unplugged worker``. The
-database is a demo workspace with fifty agents and an X channel. Locust
+database is a demo workspace with fifty agents and an X channel (webhooks in, replies
+out through the sandbox's X, as nothing here reaches the real one). Locust
 (:mod:`bench.locustfile`) plays 50 agents browsing, searching, triaging and
 replying for 60 s (2-5 s between actions) while signed X webhooks arrive at 50/s;
 it stops by itself. Then the queue is allowed to drain and every reply and
@@ -120,7 +121,9 @@ def _prepare(env: dict[str, str]) -> None:
             Channel(
                 workspace_id=ws.id,
                 network="x",
-                connector="x",
+                # Its fans' messages come in as signed X webhooks; the replies go out
+                # through the sandbox's X (nothing here reaches the real one).
+                connector="sandbox",
                 handle="loadband",
                 external_id=X_USER,
                 display_name="Load Band",
