@@ -266,3 +266,13 @@ def test_the_prefix_index_migration_keeps_indexed_messages_and_the_catch_up(
         ).scalar()
         assert "prefix=" in str(ddl)
     engine.dispose()
+
+
+def test_postgres_reads_every_match_of_a_middling_word_but_walks_for_a_common_one() -> None:
+    from crm.services.search import _PgEstimate
+
+    million = 1_000_000.0
+    assert _PgEstimate(10_000, million).read_all(256)  # "setlist", 1%: 17 ms, not 170
+    assert _PgEstimate(383, million).read_all(256)  # a rare word: its few matches
+    assert not _PgEstimate(98_591, million).read_all(256)  # "ticket", 10%: the walk stops early
+    assert not _PgEstimate(0, million).read_all(256)  # no estimate: walk, as the planner would
