@@ -61,6 +61,10 @@ SQLITE_DDL = (
        END""",
 )
 
+HANDLE_PREFIX_DDL = (
+    "CREATE INDEX IF NOT EXISTS ix_identities_handle_prefix ON identities "
+    "(workspace_id, lower(handle) text_pattern_ops)"
+)
 POSTGRES_DDL = (
     # A configuration like 'simple' (no stemming: the text mixes languages) that also
     # folds accents, so "cafe" finds "café". unaccent is a trusted extension (PG 13+).
@@ -84,6 +88,10 @@ POSTGRES_DDL = (
     "USING gin (to_tsvector('unplugged', translate(text, '<>', '  ')))",
     "CREATE INDEX IF NOT EXISTS ix_fans_fulltext ON fans "
     "USING gin (to_tsvector('unplugged', translate(display_name, '<>', '  ')))",
+    # A search finds fans by the start of a handle (LIKE 'hugo79%'): PostgreSQL's
+    # btree on lower(handle) cannot answer LIKE under a linguistic collation, so each
+    # search read every identity (40 ms at 200,000 fans); pattern ops order as bytes.
+    HANDLE_PREFIX_DDL,
 )
 TS_CONFIG = "unplugged"
 
@@ -112,6 +120,7 @@ NOT_IN_MODELS = {
     "search_progress",
     "ix_messages_fulltext",
     "ix_fans_fulltext",
+    "ix_identities_handle_prefix",
 }
 
 
@@ -151,6 +160,7 @@ def uninstall(conn: Connection) -> None:
     else:
         conn.exec_driver_sql("DROP INDEX IF EXISTS ix_messages_fulltext")
         conn.exec_driver_sql("DROP INDEX IF EXISTS ix_fans_fulltext")
+        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_identities_handle_prefix")
         conn.exec_driver_sql("DROP TEXT SEARCH CONFIGURATION IF EXISTS unplugged")
 
 

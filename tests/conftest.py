@@ -8,6 +8,7 @@ Redis and real worker processes; without them rq runs on fakeredis.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,6 +113,11 @@ def rt(settings: Settings) -> Iterator[Runtime]:
 
 @pytest.fixture
 def app(rt: Runtime) -> Flask:
+    # Whatever earlier tests left for the garbage collector (an open connection closing
+    # runs Python code) is collected now, not while werkzeug compiles the URL map:
+    # CPython 3.11 raises "AST constructor recursion depth mismatch" when a collection
+    # runs Python code in the middle of ast.parse.
+    gc.collect()
     application = create_app(runtime=rt)
     application.config["TESTING"] = True
     return application
