@@ -111,7 +111,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     if not rows:
         return []
     conn = session.connection()
-    if conn.dialect.name != "sqlite":
+    if conn.dialect.name not in ("sqlite", "postgresql"):
         result = conn.execute(
             insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows)
         )
@@ -146,15 +146,60 @@ def insert_columns(
     if not count:
         return []
     conn = session.connection()
-    if conn.dialect.name != "sqlite":
+    if conn.dialect.name == "postgresql":
         if any(isinstance(v, Ready) for v in columns.values()):
             raise ValueError("Ready columns are for SQLite only")
+        return _copy_columns(session, table, count, columns)
+    if conn.dialect.name != "sqlite":
         lists = [[v.value] * count if isinstance(v, Same) else v for v in columns.values()]
         rows = [dict(zip(columns, values, strict=True)) for values in zip(*lists, strict=True)]
         return insert_rows(session, table, rows)
     take_write_lock(session)  # max(id) must be read by the only writer
     start = int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
     ids = list(range(start, start + count))
+    return _write(
+        conn, table, ids, columns, lambda sql, names, rows: conn.exec_driver_sql(sql, rows)
+    )
+
+
+def _copy_columns(
+    session: Session, table: Table, count: int, columns: Mapping[str, Sequence[Any] | Same]
+) -> list[int]:
+    """PostgreSQL: ids taken from the table's sequence, then the rows sent with ``COPY``.
+
+    A batched ``INSERT ... RETURNING`` of a thousand rows is a statement psycopg parses
+    anew each time (half of an import's time); ``COPY`` sends the values alone.
+    """
+    conn = session.connection()
+    ids = sorted(
+        conn.execute(
+            select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(
+                func.generate_series(1, count)
+            )
+        ).scalars()
+    )
+
+    def copy(_sql: str, names: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        driver: Any = conn.connection.driver_connection
+        # names from the schema's own Table, never from input
+        statement = f'COPY "{table.name}" ({", ".join(names)}) FROM STDIN'
+        with driver.cursor() as cur, cur.copy(statement) as out:
+            for row in rows:
+                out.write_row(row)
+
+    return _write(conn, table, ids, columns, copy)
+
+
+def _write(
+    conn: Any,
+    table: Table,
+    ids: list[int],
+    columns: Mapping[str, Sequence[Any] | Same],
+    send: Callable[[str, Sequence[str], list[tuple[Any, ...]]], object],
+) -> list[int]:
+    """The rows with their ``ids``, each value through its column's bind processor;
+    columns that are NULL in every row are left out (the database's default applies)."""
+    count = len(ids)
     names: list[str] = ["id"]
     given: list[Sequence[Any] | Same] = [ids]
     for name, values in columns.items():
@@ -175,7 +220,7 @@ def insert_columns(
             data.append([None if v is None else proc(v) for v in values])
         else:
             data.append(values)
-    conn.exec_driver_sql(sql, list(zip(*data, strict=True)))
+    send(sql, names, list(zip(*data, strict=True)))
     return ids
 
 
