@@ -1,12 +1,14 @@
 """Fast multi-row inserts that hand back the new primary keys, in order.
 
-The pipeline inserts thousands of rows per batch. PostgreSQL returns ids from
-a batched ``INSERT ... RETURNING`` cheaply. On SQLite SQLAlchemy would fall
-back to one statement per row to keep RETURNING in order, so there we number
-the rows ourselves from ``max(id)`` and hand the driver plain tuples, after
-taking SQLite's write lock (:func:`models.db.take_write_lock`): SQLite has one
-writer at a time, so two writers never hand out the same ids. Values still go through each column type's own bind
-processor, so what is stored is exactly what the ORM would store.
+The pipeline inserts thousands of rows per batch. On SQLite SQLAlchemy would
+fall back to one statement per row to keep RETURNING in order, so there we
+number the rows ourselves from ``max(id)`` and hand the driver plain tuples,
+after taking SQLite's write lock (:func:`models.db.take_write_lock`): SQLite has
+one writer at a time, so two writers never hand out the same ids. On PostgreSQL
+the ids come from the table's sequence and the rows go in with ``COPY``, which
+psycopg does not parse as it parses a thousand-row ``INSERT``. Values still go
+through each column type's own bind processor, so what is stored is exactly
+what the ORM would store.
 """
 
 from __future__ import annotations
