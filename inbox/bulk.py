@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Table, func, insert, select
+from sqlalchemy import JSON, Table, func, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -97,13 +97,19 @@ def _processor(table: Table, name: str, dialect: Dialect) -> _Processor:
 
 
 def _plan(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[str, list[_Processor]]:
+    """The statement that takes ``columns`` (SQLite: an INSERT of one row; PostgreSQL:
+    a COPY) and each column's bind processor."""
     key = (dialect.name, table.name, columns)
     if key not in _cache:
-        # names from the schema's own Table; values are bound (bandit B608)
-        sql = (
-            f'INSERT INTO "{table.name}" ({", ".join(columns)}) '  # nosec B608
-            f"VALUES ({', '.join('?' for _ in columns)})"
-        )
+        names = ", ".join(columns)
+        # names from the schema's own Table; values are bound or copied (bandit B608)
+        if dialect.name == "sqlite":
+            sql = (
+                f'INSERT INTO "{table.name}" ({names}) '  # nosec B608
+                f"VALUES ({', '.join('?' for _ in columns)})"
+            )
+        else:
+            sql = f'COPY "{table.name}" ({names}) FROM STDIN'
         _cache[key] = (sql, [_processor(table, name, dialect) for name in columns])
     return _cache[key]
 
@@ -112,12 +118,6 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     """Insert ``rows`` (dicts with the same keys) into ``table``; return their ids in order."""
     if not rows:
         return []
-    conn = session.connection()
-    if conn.dialect.name not in ("sqlite", "postgresql"):
-        result = conn.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows)
-        )
-        return [row[0] for row in result]
     columns = {key: [row[key] for row in rows] for key in rows[0]}
     return insert_columns(session, table, len(rows), columns)
 
@@ -148,31 +148,15 @@ def insert_columns(
     if not count:
         return []
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        if any(isinstance(v, Ready) for v in columns.values()):
-            raise ValueError("Ready columns are for SQLite only")
-        return _copy_columns(session, table, count, columns)
-    if conn.dialect.name != "sqlite":
-        lists = [[v.value] * count if isinstance(v, Same) else v for v in columns.values()]
-        rows = [dict(zip(columns, values, strict=True)) for values in zip(*lists, strict=True)]
-        return insert_rows(session, table, rows)
-    take_write_lock(session)  # max(id) must be read by the only writer
-    start = int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
-    ids = list(range(start, start + count))
-    return _write(
-        conn, table, ids, columns, lambda sql, names, rows: conn.exec_driver_sql(sql, rows)
-    )
-
-
-def _copy_columns(
-    session: Session, table: Table, count: int, columns: Mapping[str, Sequence[Any] | Same]
-) -> list[int]:
-    """PostgreSQL: ids taken from the table's sequence, then the rows sent with ``COPY``.
-
-    A batched ``INSERT ... RETURNING`` of a thousand rows is a statement psycopg parses
-    anew each time (half of an import's time); ``COPY`` sends the values alone.
-    """
-    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        take_write_lock(session)  # max(id) must be read by the only writer
+        start = int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
+        ids = list(range(start, start + count))
+        sql, rows = _rows(conn.dialect, table, ids, columns)
+        conn.exec_driver_sql(sql, rows)
+        return ids
+    if any(isinstance(v, Ready) for v in columns.values()):
+        raise ValueError("Ready columns are for SQLite only")
     ids = sorted(
         conn.execute(
             select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(
@@ -180,27 +164,19 @@ def _copy_columns(
             )
         ).scalars()
     )
-
-    def copy(_sql: str, names: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-        driver: Any = conn.connection.driver_connection
-        # names from the schema's own Table, never from input
-        statement = f'COPY "{table.name}" ({", ".join(names)}) FROM STDIN'
-        with driver.cursor() as cur, cur.copy(statement) as out:
-            for row in rows:
-                out.write_row(row)
-
-    return _write(conn, table, ids, columns, copy)
+    sql, rows = _rows(conn.dialect, table, ids, columns)
+    driver: Any = conn.connection.driver_connection
+    with driver.cursor() as cur, cur.copy(sql) as out:
+        for row in rows:
+            out.write_row(row)
+    return ids
 
 
-def _write(
-    conn: Any,
-    table: Table,
-    ids: list[int],
-    columns: Mapping[str, Sequence[Any] | Same],
-    send: Callable[[str, Sequence[str], list[tuple[Any, ...]]], object],
-) -> list[int]:
-    """The rows with their ``ids``, each value through its column's bind processor;
-    columns that are NULL in every row are left out (the database's default applies)."""
+def _rows(
+    dialect: Dialect, table: Table, ids: list[int], columns: Mapping[str, Sequence[Any] | Same]
+) -> tuple[str, list[tuple[Any, ...]]]:
+    """The statement and the rows with their ``ids``, each value through its column's bind
+    processor; columns that are NULL in every row are left out (the default applies)."""
     count = len(ids)
     names: list[str] = ["id"]
     given: list[Sequence[Any] | Same] = [ids]
@@ -212,7 +188,7 @@ def _write(
         elif values.count(None) != len(values):  # all-NULL columns are left out
             names.append(name)
             given.append(values)
-    sql, procs = _plan(table, tuple(names), conn.dialect)
+    sql, procs = _plan(table, tuple(names), dialect)
     data: list[Sequence[Any]] = []
     for values, proc in zip(given, procs, strict=True):
         if isinstance(values, Same):
@@ -222,8 +198,7 @@ def _write(
             data.append([None if v is None else proc(v) for v in values])
         else:
             data.append(values)
-    send(sql, names, list(zip(*data, strict=True)))
-    return ids
+    return sql, list(zip(*data, strict=True))
 
 
 def _naive_utc(value: datetime | None) -> datetime | None:
