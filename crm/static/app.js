@@ -171,9 +171,11 @@
 
   // A poll still on its way when the part of the page that asked is replaced (a
   // boosted navigation, Done landing on the next thread) answers into a page without
-  // its targets. The poller is then detached, and its own events reach only itself:
-  // each poller drops an answer that arrives after it left the page (aborting the
-  // request instead would log an error of its own).
+  // its targets. The poller and its target are then detached, and htmx announces the
+  // swap on the target (the thread's heartbeat targets #presence, a sibling), whose
+  // events reach only its own detached ancestors: each poller's guard listens on the
+  // poller and on its target, and drops an answer that arrives after the poller left
+  // the page (aborting the request instead would log an error of its own).
   function guardPollers(root) {
     if (!root || !root.querySelectorAll) return;
     var pollers = $all("[hx-trigger*='every']", root);
@@ -181,9 +183,14 @@
     pollers.forEach(function (el) {
       if (el.dataset.pollGuard) return;
       el.dataset.pollGuard = "1";
-      el.addEventListener("htmx:beforeSwap", function (evt) {
-        if (!el.isConnected) evt.detail.shouldSwap = false;
-      });
+      var drop = function (evt) {
+        var asker = evt.detail.requestConfig && evt.detail.requestConfig.elt;
+        if (asker === el && !el.isConnected) evt.detail.shouldSwap = false;
+      };
+      el.addEventListener("htmx:beforeSwap", drop);
+      var selector = el.getAttribute("hx-target");
+      var target = selector && selector.charAt(0) === "#" ? document.getElementById(selector.slice(1)) : null;
+      if (target && target !== el) target.addEventListener("htmx:beforeSwap", drop);
     });
   }
   document.addEventListener("htmx:load", function (evt) { guardPollers(evt.detail.elt); });

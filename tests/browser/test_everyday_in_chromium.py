@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, Response, expect
+from playwright.sync_api import ConsoleMessage, Page, Response, Route, expect
 from sqlalchemy import update
 
 from inbox.runtime import Runtime
@@ -117,6 +117,40 @@ def test_no_console_error_on_the_pages_and_the_threads_actions(
     page.click("#done-button")
     expect(page).not_to_have_url(re.compile(rf"/c/{ids['press']}(\?|$)"))
     page.wait_for_load_state("networkidle")
+    assert problems == []
+
+
+def test_a_heartbeat_answering_after_the_thread_was_left_changes_nothing(
+    open_as: OpenAs, ids: dict[str, int]
+) -> None:
+    """The thread's heartbeat targets #presence and brings #messages out of band: an
+    answer that arrives after the person went back to the list must be dropped, not
+    swapped into a page without those targets (a console error) or into another thread."""
+    page = open_as("owner", viewport=DESKTOP)
+    problems = watch(page)
+    page.goto(f"/c/{ids['press']}")
+    held: list[Route] = []
+    pulse = re.compile(r"/c/\d+/pulse$")
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route(pulse, hold)
+    # A stale version makes the answer carry the messages and the version out of band.
+    page.evaluate("document.getElementById('thread-version').value = 'stale'")
+    page.evaluate("document.body.dispatchEvent(new CustomEvent('presence-change'))")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the heartbeat was not sent"
+    page.click("#back-link")
+    expect(page.locator("#conversation-list")).to_be_visible()
+    for route in held:
+        route.continue_()
+    page.wait_for_timeout(500)
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#messages").count() == 0
     assert problems == []
 
 
