@@ -20,7 +20,8 @@ One set is never part of the corpus at all: the *independent* fan messages in
 training messages. :func:`load_independent` reads them for evaluation only, and
 :func:`independent_texts` lets training drop any row that says the same thing.
 The ``data/voices/`` messages were written the same way but apart from them,
-and are training data like any other source.
+and are training data like any other source; ``data/tried/`` ones too, for the
+safety head alone.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from triage import safety
+from triage.text import normalise_text
 
 TASKS = ("spam", "sentiment", "toxic", "intent", "priority", "safety")
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -167,12 +171,18 @@ def load_sentiment(corpus: Corpus, data_dir: Path) -> None:
 
 
 def load_emotion(corpus: Corpus, data_dir: Path) -> None:
-    """Emotion tweets as extra sentiment signal: joy/optimism +, anger/sadness -."""
+    """Emotion tweets as extra sentiment signal: joy/optimism +, anger/sadness -.
+
+    They are also the safety head's dark-but-harmless negatives (angry, sad, crude
+    tweets, nobody in danger), except the few a safety rule names."""
     folder = data_dir / "tweeteval" / "emotion"
     to_sentiment = {0: 0, 1: 2, 2: 2, 3: 0}
     for split in ("train", "val"):
         for text, label in _paired(corpus, folder, split, 4, "emotion"):
-            corpus.add(Row(text, "", "emotion", {"sentiment": to_sentiment[label]}))
+            labels = {"sentiment": to_sentiment[label]}
+            if safety.safety_category(normalise_text(text)) is None:
+                labels["safety"] = 0
+            corpus.add(Row(text, "", "emotion", labels))
 
 
 def load_offensive(corpus: Corpus, data_dir: Path) -> None:
@@ -295,12 +305,14 @@ def load_own(corpus: Corpus, own_dir: Path = OWN_DATA) -> None:
                 # The templates hold no one in danger: negatives for the safety head.
                 row.labels.setdefault("safety", 0)
             corpus.add(row)
-    for path in sorted((own_dir / "voices").glob("*.jsonl")):
-        for record in read_jsonl(path):
-            try:
-                corpus.add(fan_row(record, "voices", holdout=False))
-            except ValueError:
-                corpus.skipped[path.name] += 1
+    # voices/ teaches every head; tried/ is weighed for the safety head alone (train.HEADS).
+    for folder in ("voices", "tried"):
+        for path in sorted((own_dir / folder).glob("*.jsonl")):
+            for record in read_jsonl(path):
+                try:
+                    corpus.add(fan_row(record, folder, holdout=False))
+                except ValueError:
+                    corpus.skipped[path.name] += 1
 
 
 _WORDS = re.compile(r"\w+")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from triage.classifier import MessageInput, load_model
@@ -195,3 +197,43 @@ def test_independent_messages_are_never_training_rows() -> None:
     assert rows, "the project's own training files are missing"
     assert not [r.text for r in rows if text_key(r.text) in unseen]
     assert not [r for r in corpus.rows if r.source == "independent"]
+
+
+def test_the_tried_messages_teach_the_safety_head_and_no_other() -> None:
+    from triage.train import HEADS, head_rows
+
+    corpus = load_corpus(OWN_DATA / "no-public-sets-here")
+    tried = [r for r in corpus.rows if r.source == "tried"]
+    assert len(tried) >= 1000
+    assert {0, 1} <= {r.labels["safety"] for r in tried}
+    taught = {
+        spec.task: int(
+            sum(corpus.rows[i].source == "tried" for i in head_rows(spec, corpus.rows)[0])
+        )
+        for spec in HEADS
+    }
+    assert taught.pop("safety") == len(tried)
+    assert set(taught.values()) == {0}, taught
+
+
+def test_angry_and_sad_tweets_are_the_safety_heads_negatives_unless_a_rule_names_them(
+    tmp_path: Path,
+) -> None:
+    from triage.datasets import Corpus, load_emotion
+
+    folder = tmp_path / "tweeteval" / "emotion"
+    folder.mkdir(parents=True)
+    tweets = [
+        ("this referee is killing me, worst match of the season", "0"),
+        ("so sad my dog died last week, miss him every day", "3"),
+        ("i want to kill myself tonight, nobody would notice", "3"),
+    ]
+    (folder / "train_text.txt").write_text("\n".join(t for t, _ in tweets) + "\n")
+    (folder / "train_labels.txt").write_text("\n".join(label for _, label in tweets) + "\n")
+    (folder / "val_text.txt").write_text("")
+    (folder / "val_labels.txt").write_text("")
+    corpus = Corpus()
+    load_emotion(corpus, tmp_path)
+    safety = [r.labels.get("safety") for r in corpus.rows]
+    assert safety == [0, 0, None]  # the last one a rule names: not taught as harmless
+    assert [r.labels["sentiment"] for r in corpus.rows] == [0, 0, 0]
