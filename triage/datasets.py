@@ -20,7 +20,7 @@ One set is never part of the corpus at all: the *independent* fan messages in
 training messages. :func:`load_independent` reads them for evaluation only, and
 :func:`independent_texts` lets training drop any row that says the same thing.
 The ``data/voices/`` messages were written the same way but apart from them,
-and are training data like any other source; ``data/tried/`` ones too, for the
+and are training data like any other source; ``data/safety/`` ones too, for the
 safety head alone.
 """
 
@@ -305,8 +305,8 @@ def load_own(corpus: Corpus, own_dir: Path = OWN_DATA) -> None:
                 # The templates hold no one in danger: negatives for the safety head.
                 row.labels.setdefault("safety", 0)
             corpus.add(row)
-    # voices/ teaches every head; tried/ is weighed for the safety head alone (train.HEADS).
-    for folder in ("voices", "tried"):
+    # voices/ teaches every head; safety/ is weighed for the safety head alone (train.HEADS).
+    for folder in ("voices", "safety"):
         for path in sorted((own_dir / folder).glob("*.jsonl")):
             for record in read_jsonl(path):
                 try:

@@ -142,13 +142,13 @@ HEADS: tuple[HeadSpec, ...] = (
     HeadSpec("urgency", {"fan": 1.0, "voices": 3.0}, C=10.0, class_weight="balanced"),
     # Someone may be in danger. The rules in triage/safety.py name the common
     # cases; this head catches the phrasings they do not. Its threshold is
-    # chosen for F1 on the voices by cross-validation. "tried" (quiet dangers and
-    # harmless look-alikes, data/tried/) teaches this head alone: the other heads
+    # chosen for F1 on the voices by cross-validation. "safety" (quiet dangers and
+    # harmless look-alikes, data/safety/) teaches this head alone: the other heads
     # fell below their public figures on it. The public emotion tweets are its
     # dark-but-harmless negatives (277 alarms on unseen public tweets without them, 8 with).
     HeadSpec(
         "safety",
-        {"voices": 1.0, "fan": 0.3, "tried": 1.0, "emotion": 0.3},
+        {"voices": 1.0, "fan": 0.3, "safety": 1.0, "emotion": 0.3},
         C=3.0,
         class_weight="balanced",
         tune="f1",

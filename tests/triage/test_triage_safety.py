@@ -199,20 +199,20 @@ def test_independent_messages_are_never_training_rows() -> None:
     assert not [r for r in corpus.rows if r.source == "independent"]
 
 
-def test_the_tried_messages_teach_the_safety_head_and_no_other() -> None:
+def test_the_written_safety_cases_teach_the_safety_head_and_no_other() -> None:
     from triage.train import HEADS, head_rows
 
     corpus = load_corpus(OWN_DATA / "no-public-sets-here")
-    tried = [r for r in corpus.rows if r.source == "tried"]
-    assert len(tried) >= 1000
-    assert {0, 1} <= {r.labels["safety"] for r in tried}
+    cases = [r for r in corpus.rows if r.source == "safety"]
+    assert len(cases) >= 1000
+    assert {0, 1} <= {r.labels["safety"] for r in cases}
     taught = {
         spec.task: int(
-            sum(corpus.rows[i].source == "tried" for i in head_rows(spec, corpus.rows)[0])
+            sum(corpus.rows[i].source == "safety" for i in head_rows(spec, corpus.rows)[0])
         )
         for spec in HEADS
     }
-    assert taught.pop("safety") == len(tried)
+    assert taught.pop("safety") == len(cases)
     assert set(taught.values()) == {0}, taught
 
 
