@@ -18,7 +18,9 @@ of the model and the evaluation itself agree:
 One set is never part of the corpus at all: the *independent* fan messages in
 ``data/independent/``, written by people who never saw the templates or the
 training messages. :func:`load_independent` reads them for evaluation only, and
-:func:`independent_texts` lets training drop any row that says the same thing.
+:func:`evaluation_texts` lets training drop any row that says the same thing (as
+well as any of the *quiet dangers* in ``data/quiet/``, :func:`load_quiet_dangers`,
+also for evaluation only).
 The ``data/voices/`` messages were written the same way but apart from them,
 and are training data like any other source; ``data/safety/`` ones too, for the
 safety head alone.
@@ -336,6 +338,28 @@ def load_independent(own_dir: Path = OWN_DATA) -> list[dict[str, object]]:
 def independent_texts(own_dir: Path = OWN_DATA) -> frozenset[str]:
     """:func:`text_key` of every independent message, for training to leave out."""
     return frozenset(text_key(str(r["text"])) for r in load_independent(own_dir))
+
+
+def load_quiet_dangers(own_dir: Path = OWN_DATA) -> list[dict[str, object]]:
+    """The quiet dangers: someone in danger said in passing, and harmless messages that
+    sound dark, each with a ``safety`` label; for evaluation only, never trained on.
+
+    Trained on, a writer's messages of this kind taught the model nothing about another
+    writer's (see ``data/README.md``), so they measure the safety class instead.
+    """
+    records: list[dict[str, object]] = []
+    for path in sorted((own_dir / "quiet").glob("*.jsonl")):
+        for record in read_jsonl(path):
+            if isinstance(record.get("text"), str) and isinstance(record.get("safety"), bool):
+                records.append(record)
+    return records
+
+
+def evaluation_texts(own_dir: Path = OWN_DATA) -> frozenset[str]:
+    """:func:`text_key` of every message kept for evaluation alone (the independent set
+    and the quiet dangers): training leaves out any row that says the same thing."""
+    quiet = frozenset(text_key(str(r["text"])) for r in load_quiet_dangers(own_dir))
+    return independent_texts(own_dir) | quiet
 
 
 LOADERS = (

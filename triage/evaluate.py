@@ -8,7 +8,9 @@ alone, computed in the same run on the same splits. The shipped model has
 seen these splits, so it is not what is measured here.
 
 Prints per-label precision / recall / F1 for spam, sentiment, toxicity and
-intent, then the goals table.
+intent, then the goals table, then, per reading (full and fast), the
+independent fan messages' table and the quiet dangers' counts: messages never
+trained on (``data/independent/``, ``data/quiet/``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from triage.datasets import (
     default_data_dir,
     load_corpus,
     load_independent,
+    load_quiet_dangers,
 )
 from triage.metrics import f1_of, macro_f1, macro_recall, per_label, ranking_auc
 from triage.train import train
@@ -240,6 +243,57 @@ def naive_independent(corpus: Corpus, records: Sequence[dict[str, Any]]) -> dict
     }
 
 
+@dataclass(frozen=True, slots=True)
+class QuietScores:
+    """The quiet dangers' figures: how many people in danger were ranked urgent, and how
+    many harmless messages that sound dark were taken for danger (see :func:`quiet_scores`)."""
+
+    danger_total: int
+    danger_urgent: int
+    harmless_total: int
+    false_alarms: int
+    by_language: dict[str, tuple[int, int]]  # lang -> (danger ranked urgent, danger total)
+
+
+def quiet_scores(
+    results: Sequence[Classification], records: Sequence[dict[str, Any]]
+) -> QuietScores:
+    """Score classifications of the quiet dangers against their ``safety`` labels.
+
+    A danger counts as found only when it is ranked urgent *as a danger* (a threat read as an
+    urgent booking was not understood); a false alarm is a harmless message named a danger.
+    """
+    found: dict[str, list[int]] = {}
+    danger_urgent = false_alarms = harmless = 0
+    for c, r in zip(results, records, strict=True):
+        if r["safety"]:
+            hit = c.priority == "urgent" and c.safety is not None
+            danger_urgent += hit
+            tally = found.setdefault(str(r.get("lang") or "?"), [0, 0])
+            tally[0] += hit
+            tally[1] += 1
+        else:
+            harmless += 1
+            false_alarms += c.safety is not None
+    return QuietScores(
+        danger_total=sum(t[1] for t in found.values()),
+        danger_urgent=danger_urgent,
+        harmless_total=harmless,
+        false_alarms=false_alarms,
+        by_language={lang: (t[0], t[1]) for lang, t in sorted(found.items())},
+    )
+
+
+def print_quiet(scores: QuietScores, out: Any) -> None:
+    languages = ", ".join(f"{lang} {a}/{b}" for lang, (a, b) in scores.by_language.items())
+    print(
+        f"quiet dangers (never trained on): someone in danger ranked urgent {scores.danger_urgent}"
+        f" of {scores.danger_total} ({languages}); harmless messages that sound dark taken for"
+        f" danger {scores.false_alarms} of {scores.harmless_total}",
+        file=out,
+    )
+
+
 def print_independent(scores: IndependentScores, out: Any) -> None:
     print(
         f"\nIndependent fan messages ({scores.n}, EN/FR/ES/DE/PT/IT, written apart from the"
@@ -349,6 +403,16 @@ def evaluate(
             )
         else:
             independent = None
+        quiet_records = load_quiet_dangers()
+        quiet_inputs = [
+            MessageInput(str(r["text"]), str(r.get("author") or "")) for r in quiet_records
+        ]
+        quiet = quiet_scores(model.classify(quiet_inputs), quiet_records)
+        fast_quiet = quiet_scores(model.classify(quiet_inputs, fast=True), quiet_records)
+        if quiet.danger_total:
+            scores["quiet_danger_urgent"] = quiet.danger_urgent / quiet.danger_total
+        if quiet.harmless_total:
+            scores["quiet_false_alarms"] = quiet.false_alarms / quiet.harmless_total
     print("\n| measure | naive baseline | this model | goal |", file=out)
     print("|---|---|---|---|", file=out)
     for key, title, goal in GOALS:
@@ -357,9 +421,13 @@ def evaluate(
     if independent is not None:
         print(f"\nreading: {'full (sentence encoder)' if model.reads_full else 'fast'}", file=out)
         print_independent(independent, out)
+        if quiet_records:
+            print_quiet(quiet, out)
     if fast_independent is not None and model.reads_full:
         print("\nreading: fast (linear heads alone, `classify --fast`)", file=out)
         print_independent(fast_independent, out)
+        if quiet_records:
+            print_quiet(fast_quiet, out)
         scores.update(
             {
                 "independent_fast_intent": fast_independent.intent_macro_f1,

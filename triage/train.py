@@ -43,7 +43,7 @@ from triage.datasets import (
     Row,
     corrections_rows,
     default_data_dir,
-    independent_texts,
+    evaluation_texts,
     load_corpus,
     read_jsonl,
     text_key,
@@ -249,8 +249,8 @@ def _subsample(rows: list[Row], per_source: int, seed: int) -> list[Row]:
 def training_rows(
     corpus: Corpus, *, eval_copy: bool, max_rows_per_source: int | None, seed: int
 ) -> list[Row]:
-    """The rows a model learns from: never an independent evaluation message (see datasets)."""
-    unseen = independent_texts()
+    """The rows a model learns from: never a message kept for evaluation (see datasets)."""
+    unseen = evaluation_texts()
     rows = [
         r
         for r in corpus.rows
