@@ -325,14 +325,19 @@ def text_key(text: str) -> str:
     return " ".join(_WORDS.findall(text.casefold()))
 
 
+def _evaluation_records(folder: Path, label: str) -> list[dict[str, object]]:
+    """The records of an evaluation folder that have a text and ``label``."""
+    return [
+        record
+        for path in sorted(folder.glob("*.jsonl"))
+        for record in read_jsonl(path)
+        if isinstance(record.get("text"), str) and record.get(label) is not None
+    ]
+
+
 def load_independent(own_dir: Path = OWN_DATA) -> list[dict[str, object]]:
     """The independent evaluation set: records with every label, never trained on."""
-    records: list[dict[str, object]] = []
-    for path in sorted((own_dir / "independent").glob("*.jsonl")):
-        for record in read_jsonl(path):
-            if isinstance(record.get("text"), str) and record.get("intent"):
-                records.append(record)
-    return records
+    return [r for r in _evaluation_records(own_dir / "independent", "intent") if r["intent"]]
 
 
 def independent_texts(own_dir: Path = OWN_DATA) -> frozenset[str]:
@@ -347,12 +352,8 @@ def load_quiet_dangers(own_dir: Path = OWN_DATA) -> list[dict[str, object]]:
     Trained on, a writer's messages of this kind taught the model nothing about another
     writer's (see ``data/README.md``), so they measure the safety class instead.
     """
-    records: list[dict[str, object]] = []
-    for path in sorted((own_dir / "quiet").glob("*.jsonl")):
-        for record in read_jsonl(path):
-            if isinstance(record.get("text"), str) and isinstance(record.get("safety"), bool):
-                records.append(record)
-    return records
+    records = _evaluation_records(own_dir / "quiet", "safety")
+    return [r for r in records if isinstance(r["safety"], bool)]
 
 
 def evaluation_texts(own_dir: Path = OWN_DATA) -> frozenset[str]:

@@ -248,11 +248,17 @@ class QuietScores:
     """The quiet dangers' figures: how many people in danger were ranked urgent, and how
     many harmless messages that sound dark were taken for danger (see :func:`quiet_scores`)."""
 
-    danger_total: int
-    danger_urgent: int
     harmless_total: int
     false_alarms: int
     by_language: dict[str, tuple[int, int]]  # lang -> (danger ranked urgent, danger total)
+
+    @property
+    def danger_urgent(self) -> int:
+        return sum(found for found, _ in self.by_language.values())
+
+    @property
+    def danger_total(self) -> int:
+        return sum(total for _, total in self.by_language.values())
 
 
 def quiet_scores(
@@ -264,24 +270,25 @@ def quiet_scores(
     urgent booking was not understood); a false alarm is a harmless message named a danger.
     """
     found: dict[str, list[int]] = {}
-    danger_urgent = false_alarms = harmless = 0
+    false_alarms = harmless = 0
     for c, r in zip(results, records, strict=True):
         if r["safety"]:
-            hit = c.priority == "urgent" and c.safety is not None
-            danger_urgent += hit
             tally = found.setdefault(str(r.get("lang") or "?"), [0, 0])
-            tally[0] += hit
+            tally[0] += c.priority == "urgent" and c.safety is not None
             tally[1] += 1
         else:
             harmless += 1
             false_alarms += c.safety is not None
     return QuietScores(
-        danger_total=sum(t[1] for t in found.values()),
-        danger_urgent=danger_urgent,
         harmless_total=harmless,
         false_alarms=false_alarms,
         by_language={lang: (t[0], t[1]) for lang, t in sorted(found.items())},
     )
+
+
+def _inputs(records: Sequence[dict[str, Any]]) -> list[MessageInput]:
+    """What the classifier reads of an evaluation record: its text and author."""
+    return [MessageInput(str(r["text"]), str(r.get("author") or "")) for r in records]
 
 
 def print_quiet(scores: QuietScores, out: Any) -> None:
@@ -378,7 +385,7 @@ def evaluate(
         records = load_independent()
         fast_independent = None
         if records:
-            inputs = [MessageInput(str(r["text"]), str(r.get("author") or "")) for r in records]
+            inputs = _inputs(records)
             unseen = model.classify(inputs)
             fast_independent = independent_scores(model.classify(inputs, fast=True), records, {})
             _print_labels(
@@ -404,9 +411,7 @@ def evaluate(
         else:
             independent = None
         quiet_records = load_quiet_dangers()
-        quiet_inputs = [
-            MessageInput(str(r["text"]), str(r.get("author") or "")) for r in quiet_records
-        ]
+        quiet_inputs = _inputs(quiet_records)
         quiet = quiet_scores(model.classify(quiet_inputs), quiet_records)
         fast_quiet = quiet_scores(model.classify(quiet_inputs, fast=True), quiet_records)
         if quiet.danger_total:
