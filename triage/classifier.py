@@ -24,6 +24,7 @@ import numpy as np
 from triage import language, reasons, safety
 from triage.artifact import Artifact, ArtifactError, read_artifact
 from triage.features import FeatureConfig, Featuriser, Vocabulary
+from triage.gloss import Glossary
 from triage.pieces import PieceVectors
 from triage.priority import INTENT_BASE, PriorityContext, score_priority
 from triage.text import clean_markup, normalise_text
@@ -164,6 +165,21 @@ def _pieces(vocab: dict[str, Any], arrays: dict[str, np.ndarray]) -> PieceVector
     )
 
 
+def _glossary(vocab: dict[str, Any]) -> Glossary | None:
+    """The model's English glosses, if it was trained with them (see :mod:`triage.gloss`)."""
+    raw = vocab.get("gloss")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not all(
+        isinstance(lang, str)
+        and isinstance(table, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in table.items())
+        for lang, table in raw.items()
+    ):
+        raise ArtifactError("glossary malformed")
+    return Glossary(raw)
+
+
 class Model:
     """A loaded, verified model. Thread-safe: classification keeps no state."""
 
@@ -233,6 +249,7 @@ class Model:
         if set(self.heads["intent"].labels) - set(INTENT_BASE):
             raise ArtifactError("model knows intents that priority does not")
         self.full = _full_reading(manifest, arrays, self.heads, self.featuriser.n_columns)
+        self.glossary = _glossary(vocab)
 
     @property
     def reads_full(self) -> bool:
@@ -258,10 +275,17 @@ class Model:
         texts = [clean_markup(str(m.text)[:MAX_TEXT_CHARS]) for m in items]
         authors = [str(m.author or "")[:MAX_AUTHOR_CHARS] for m in items]
         norms = [normalise_text(t) for t in texts]
-        batch = self.featuriser.transform(texts, authors, norms)
+        langs = language.detect_many(texts, [m.lang for m in items])
+        # The meaning readers (word pieces, encoder) read other languages as an English gloss.
+        meaning: list[str] | None = None
+        readable: Sequence[str] = texts
+        if self.glossary is not None:
+            meaning = self.glossary.norms(norms, langs)
+            readable = self.glossary.encoder_texts(texts, meaning, langs)
+        batch = self.featuriser.transform(texts, authors, norms, meaning)
         logits = batch.dot(self.weights) + self.bias
         if full is not None:
-            full.refine(logits, batch, texts)
+            full.refine(logits, batch, readable)
         h = self.heads
 
         def head_probs(task: str) -> np.ndarray:
@@ -280,7 +304,6 @@ class Model:
         is_toxic = toxic_p >= h["toxic"].threshold
         sentiment_i = sentiment_p.argmax(axis=1)
         intent_i = intent_p.argmax(axis=1)
-        langs = language.detect_many(texts, [m.lang for m in items])
 
         sentiments = h["sentiment"].labels
         intents = h["intent"].labels

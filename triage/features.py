@@ -281,10 +281,16 @@ class Featuriser:
         return mapping
 
     def transform(
-        self, texts: Sequence[str], authors: Sequence[str], norms: Sequence[str] | None = None
+        self,
+        texts: Sequence[str],
+        authors: Sequence[str],
+        norms: Sequence[str] | None = None,
+        meaning_norms: Sequence[str] | None = None,
     ) -> FeatureBatch:
         """Features of a batch; ``norms`` (``normalise_text`` of each text) may
-        be passed when the caller already has them."""
+        be passed when the caller already has them. ``meaning_norms`` is what the
+        word-piece vectors read instead of ``norms`` (an English gloss, see
+        :mod:`triage.gloss`); the n-grams always read the message's own words."""
         if len(texts) != len(authors):
             raise ValueError("one author per text")
         n = len(texts)
@@ -334,6 +340,13 @@ class Featuriser:
         scale["dense"] = np.ones(n, dtype=np.float32)
         batch = FeatureBatch(n, self.n_columns, parts, scale)
         if self.pieces is not None:
+            if meaning_norms is not None:
+                if len(meaning_norms) != n:
+                    raise ValueError("one meaning text per text")
+                tokens = [
+                    t if m == g else TOKEN_RE.findall(g)
+                    for t, m, g in zip(tokens, norms, meaning_norms, strict=True)
+                ]
             meaning = self.pieces.embed_tokens(tokens)
             meaning *= np.float32(cfg.weights.get("meaning", 1.0))
             batch.dense_block = (self.meaning_offset, meaning)

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from triage import language
 from triage.artifact import write_artifact
 from triage.datasets import (
     HEAD_LABELS,
@@ -49,6 +50,7 @@ from triage.datasets import (
     text_key,
 )
 from triage.features import FeatureConfig, Featuriser, build_vocabulary
+from triage.gloss import load_source as load_glossary
 from triage.lexicon import build_lexicon
 from triage.pieces import load_source
 from triage.priority import urgency_offset
@@ -271,6 +273,7 @@ def train(
     tune_thresholds: bool = True,
     use_pieces: bool = True,
     use_encoder: bool = False,
+    use_gloss: bool = True,
     key: bytes | None = None,
     seed: int = 0,
     log: Callable[[str], None] | None = None,
@@ -282,7 +285,9 @@ def train(
     ``key`` signs the manifest (see :mod:`triage.artifact`);
     ``use_pieces=False`` leaves the word-piece vectors out (comparisons);
     ``use_encoder=True`` also trains the full reading of :data:`ENCODED_TASKS`
-    (the sentence encoder's vectors, cached on disk; minutes the first time).
+    (the sentence encoder's vectors, cached on disk; minutes the first time);
+    ``use_gloss=False`` lets the meaning readers see the other languages as
+    written instead of as an English gloss (comparisons; see :mod:`triage.gloss`).
     ``step`` is told each stage as it starts (``read``, ``features``, ``head``,
     ``check``, ``save``, with its figures) so a caller can show a retraining's
     progress live; ``log`` is for people reading a terminal.
@@ -305,10 +310,15 @@ def train(
     lexicon = build_lexicon()
     texts, authors = [r.text for r in rows], [r.author for r in rows]
     norms = [normalise_text(t) for t in texts]
+    glossary = load_glossary() if use_gloss and (use_pieces or use_encoder) else None
+    if glossary is not None and not len(glossary):
+        glossary = None
+    langs = language.detect_many(texts, [r.lang or None for r in rows]) if glossary else []
+    meaning = glossary.norms(norms, langs) if glossary else norms
     vocabulary = build_vocabulary(texts, authors, config)
-    pieces = load_source().with_weights_from(norms) if use_pieces else None
+    pieces = load_source().with_weights_from(meaning) if use_pieces else None
     featuriser = Featuriser(vocabulary, config, lexicon, pieces)
-    X = featuriser.transform(texts, authors, norms).to_csr()
+    X = featuriser.transform(texts, authors, norms, meaning).to_csr()
     say(f"features: {X.shape[1]} columns, {time.monotonic() - started:.0f}s")
     n_words, n_chars, n_authors = vocabulary.sizes
     author_columns = slice(n_words + n_chars, n_words + n_chars + n_authors)
@@ -326,7 +336,8 @@ def train(
             views[wanted] = (X @ sp.diags(keep)).tocsr()
         return views[wanted]
 
-    encoded = _encoded_rows(rows, say) if use_encoder else None
+    readable = glossary.encoder_texts(texts, meaning, langs) if glossary else texts
+    encoded = _encoded_rows(rows, readable, say) if use_encoder else None
     full_blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     full_heads: list[dict[str, Any]] = []
     weight_blocks: list[np.ndarray] = []
@@ -405,6 +416,8 @@ def train(
         arrays["piece_scale"] = pieces.scale
         arrays["piece_weight"] = pieces.weight
         vocab["pieces"] = pieces.pieces
+    if glossary is not None:
+        vocab["gloss"] = glossary.to_json()
     digest = hashlib.sha256(arrays["weights"].tobytes())
     digest.update(arrays["bias"].tobytes())
     if pieces is not None:
@@ -449,8 +462,11 @@ def _encoder_digest() -> str:
     return model_digest()
 
 
-def _encoded_rows(rows: Sequence[Row], say: Callable[[str], None]) -> np.ndarray:
-    """The encoder's vector of every row an encoded head learns from (zeros elsewhere)."""
+def _encoded_rows(
+    rows: Sequence[Row], readable: Sequence[str], say: Callable[[str], None]
+) -> np.ndarray:
+    """The encoder's vector of every row an encoded head learns from (zeros elsewhere);
+    ``readable`` is each row's text as the encoder reads it (glossed or not)."""
     from triage.encoder import DIM, encode_cached
 
     wanted = sorted(
@@ -459,7 +475,7 @@ def _encoded_rows(rows: Sequence[Row], say: Callable[[str], None]) -> np.ndarray
     started = time.monotonic()
     out = np.zeros((len(rows), DIM), dtype=np.float32)
     if wanted:
-        out[wanted] = encode_cached([rows[i].text for i in wanted])
+        out[wanted] = encode_cached([readable[i] for i in wanted])
     say(f"encoder: {len(wanted)} rows read in {time.monotonic() - started:.0f}s")
     return out
 
@@ -521,6 +537,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--fast-only", action="store_true", help="no full reading (no sentence encoder)"
     )
+    parser.add_argument(
+        "--no-gloss", action="store_true", help="no English gloss of the other languages"
+    )
     args = parser.parse_args(argv)
     corrections = read_corrections(args.extra) if args.extra else None
     info = train(
@@ -530,6 +549,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         eval_copy=args.eval_copy,
         max_rows_per_source=args.sample,
         use_encoder=not args.fast_only,
+        use_gloss=not args.no_gloss,
         log=lambda msg: print(msg, file=sys.stderr, flush=True),
     )
     print(json.dumps(info.to_json(), indent=1))
