@@ -280,8 +280,7 @@ class Model:
         meaning: list[str] | None = None
         readable: Sequence[str] = texts
         if self.glossary is not None:
-            meaning = self.glossary.norms(norms, langs)
-            readable = self.glossary.encoder_texts(texts, meaning, langs)
+            meaning, readable = self.glossary.readings(texts, norms, langs)
         batch = self.featuriser.transform(texts, authors, norms, meaning)
         logits = batch.dot(self.weights) + self.bias
         if full is not None:

@@ -77,6 +77,14 @@ class Glossary:
                 out.append(norm)
         return out
 
+    def readings(
+        self, texts: Sequence[str], norms: Sequence[str], langs: Sequence[str]
+    ) -> tuple[list[str], list[str]]:
+        """What the two meaning readers see of a batch: the word pieces' normalised
+        texts (:meth:`norms`) and the encoder's texts (:meth:`encoder_texts`)."""
+        glossed = self.norms(norms, langs)
+        return glossed, self.encoder_texts(texts, glossed, langs)
+
     def encoder_texts(
         self, texts: Sequence[str], glossed: Sequence[str], langs: Sequence[str]
     ) -> list[str]:

@@ -310,11 +310,13 @@ def train(
     lexicon = build_lexicon()
     texts, authors = [r.text for r in rows], [r.author for r in rows]
     norms = [normalise_text(t) for t in texts]
-    glossary = load_glossary() if use_gloss and (use_pieces or use_encoder) else None
-    if glossary is not None and not len(glossary):
-        glossary = None
-    langs = language.detect_many(texts, [r.lang or None for r in rows]) if glossary else []
-    meaning = glossary.norms(norms, langs) if glossary else norms
+    # An empty glossary (no word lists) is falsy: the meaning readers then read as written.
+    glossary = (load_glossary() or None) if use_gloss and (use_pieces or use_encoder) else None
+    meaning: Sequence[str] = norms
+    readable: Sequence[str] = texts
+    if glossary is not None:
+        langs = language.detect_many(texts, [r.lang or None for r in rows])
+        meaning, readable = glossary.readings(texts, norms, langs)
     vocabulary = build_vocabulary(texts, authors, config)
     pieces = load_source().with_weights_from(meaning) if use_pieces else None
     featuriser = Featuriser(vocabulary, config, lexicon, pieces)
@@ -336,7 +338,6 @@ def train(
             views[wanted] = (X @ sp.diags(keep)).tocsr()
         return views[wanted]
 
-    readable = glossary.encoder_texts(texts, meaning, langs) if glossary else texts
     encoded = _encoded_rows(rows, readable, say) if use_encoder else None
     full_blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     full_heads: list[dict[str, Any]] = []
