@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from triage.prefilter import Prefiltered
 from triage.text import FANCY_RE, normalise_author
 
 # Every reason template: a plain msgid, or a (singular, plural) pair whose count is the
@@ -114,14 +115,16 @@ _SUPPORT_CUES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 
-_TIME_CUE = re.compile(
-    r"\b(?:tonight|tonite|2nite|today|tomorrow|tmrw|asap|urgent\w*|deadline|last[- ]minute|right now"
-    r"|this (?:weekend|week|evening|afternoon|morning)|in an hour|by (?:noon|eod|end of (?:the )?day)|"
-    r"ce soir|aujourd'hui|demain|d'urgence|ce week-end|cette semaine|avant midi|dans une heure|"
-    r"esta noche|hoy|manana|urgente|este finde|esta semana|ultima hora|en una hora|"
-    r"heute(?: abend| nacht)?|(?<!guten )morgen|dringend|sofort|redaktionsschluss|last minute|diese woche|"
-    r"hoje(?: a noite)?|amanha|essa semana|esta semana|este fim de semana|ainda hoje|"
-    r"stasera|stanotte|oggi|domani|questa settimana|questo weekend|entro (?:oggi|stasera|domani))\b"
+_TIME_CUE = Prefiltered(
+    re.compile(
+        r"\b(?:tonight|tonite|2nite|today|tomorrow|tmrw|asap|urgent\w*|deadline|last[- ]minute|right now"
+        r"|this (?:weekend|week|evening|afternoon|morning)|in an hour|by (?:noon|eod|end of (?:the )?day)|"
+        r"ce soir|aujourd'hui|demain|d'urgence|ce week-end|cette semaine|avant midi|dans une heure|"
+        r"esta noche|hoy|manana|urgente|este finde|esta semana|ultima hora|en una hora|"
+        r"heute(?: abend| nacht)?|(?<!guten )morgen|dringend|sofort|redaktionsschluss|last minute|diese woche|"
+        r"hoje(?: a noite)?|amanha|essa semana|esta semana|este fim de semana|ainda hoje|"
+        r"stasera|stanotte|oggi|domani|questa settimana|questo weekend|entro (?:oggi|stasera|domani))\b"
+    )
 )
 
 # The messages a team must see within hours whatever the model makes of their
@@ -214,7 +217,7 @@ MUST_SEE = {label.split(": ", 1)[1]: label for _, label in _MUST_SEE_CASES}
 # The cases that overrule the spam head: spam pitches have deadlines too ("submissions
 # close today"), but not a fan at the door or a band to replace this week.
 NEVER_SPAM = frozenset(("locked out at the door", "a same-week offer"))
-_ANY_MUST_SEE = re.compile("|".join(f"(?:{p.pattern})" for p, _ in _MUST_SEE_CASES))
+_ANY_MUST_SEE = Prefiltered(re.compile("|".join(f"(?:{p.pattern})" for p, _ in _MUST_SEE_CASES)))
 
 INTENT_WORDS = {
     "booking": N_("booking request"),

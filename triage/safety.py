@@ -22,9 +22,16 @@ from __future__ import annotations
 
 import re
 
+from triage.prefilter import Prefiltered
+
 
 def _any(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+def _filtered(*patterns: str) -> Prefiltered:
+    """:func:`_any` behind a literal prefilter, for the rules every message meets."""
+    return Prefiltered(_any(*patterns))
 
 
 # Category -> pattern, checked in this order. Each alternative is written to
@@ -506,7 +513,7 @@ SAFETY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 
 # Phrases in which the dangerous words are a fan's hyperbole: taken out before the
 # rules look ("i'm dying of laughter", "my crush in the front row", "you're dead to me").
-_HARMLESS = _any(
+_HARMLESS = _filtered(
     r"\b(?:die|dying|died|dead|morir\w*|morire|morrer|morri|morro|mourir|meurs|meurt|sterb\w*|muoio|muero|morto)"
     r" (?:de|dalle|da|di|vor|of|from|laughing|a) ?(?:la |de )?(?:risa|risate|rir|rire|lachen|verguenza|vergogna"
     r"|vergonha|honte|amor|amore|ganas|saudade|emocion|emozione|felicidad|felicita|joie|laughter|laughing"
@@ -526,7 +533,7 @@ _HARMLESS = _any(
 
 
 # Advance-fee scams and phishing dressed as bookings, prizes or platform notices.
-_SCAM = _any(
+_SCAM = _filtered(
     # fees the artist is asked to pay first
     r"\b(?:visa|work permit) (?:fees?|costs?|charges?)\b",
     r"\b(?:you|u) (?:need to|must|have to|should) (?:first )?(?:pay|send|transfer|wire)\b",
@@ -636,11 +643,16 @@ def _two_cue_scam(norm: str) -> bool:
 
 # One pass that says "some rule might match": nearly every message has none, and one
 # scan of the text costs less than seven.
-_ANY_SAFETY = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in SAFETY_RULES))
-_ANY_LURE = re.compile(
-    "|".join(
-        f"(?:{p.pattern})"
-        for p in (_CREDENTIALS, _SMALL_FEE, _PRIZE, _PLATFORM_LURE, _ACCOUNT_THREAT, _PERMIT)
+# Behind a literal prefilter (triage/prefilter.py): most messages lack every word it needs.
+_ANY_SAFETY = Prefiltered(
+    re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in SAFETY_RULES))
+)
+_ANY_LURE = Prefiltered(
+    re.compile(
+        "|".join(
+            f"(?:{p.pattern})"
+            for p in (_CREDENTIALS, _SMALL_FEE, _PRIZE, _PLATFORM_LURE, _ACCOUNT_THREAT, _PERMIT)
+        )
     )
 )
 
