@@ -25,6 +25,7 @@ from triage import language, reasons, safety
 from triage.artifact import Artifact, ArtifactError, read_artifact
 from triage.features import FeatureConfig, Featuriser, Vocabulary
 from triage.gloss import Glossary
+from triage.lexicon import LanguageWords, LexiconError
 from triage.pieces import PieceVectors
 from triage.priority import INTENT_BASE, PriorityContext, score_priority
 from triage.text import clean_markup, normalise_text
@@ -180,6 +181,19 @@ def _glossary(vocab: dict[str, Any]) -> Glossary | None:
     return Glossary(raw)
 
 
+def _language_words(vocab: dict[str, Any]) -> dict[str, LanguageWords]:
+    """The lexicon's per-language lists, if the model was trained with them."""
+    raw = vocab.get("lexicons")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ArtifactError("language lexicons malformed")
+    try:
+        return {str(lang): LanguageWords.from_json(words) for lang, words in raw.items()}
+    except (KeyError, TypeError, LexiconError) as exc:
+        raise ArtifactError(f"language lexicons malformed: {exc}") from exc
+
+
 class Model:
     """A loaded, verified model. Thread-safe: classification keeps no state."""
 
@@ -222,6 +236,7 @@ class Model:
                 config,
                 {str(k): float(v) for k, v in lexicon.items()},
                 _pieces(vocab, arrays),
+                _language_words(vocab),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ArtifactError):
@@ -281,7 +296,7 @@ class Model:
         readable: Sequence[str] = texts
         if self.glossary is not None:
             meaning, readable = self.glossary.readings(texts, norms, langs)
-        batch = self.featuriser.transform(texts, authors, norms, meaning)
+        batch = self.featuriser.transform(texts, authors, norms, meaning, langs)
         logits = batch.dot(self.weights) + self.bias
         if full is not None:
             full.refine(logits, batch, readable)

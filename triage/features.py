@@ -30,14 +30,20 @@ n-grams are summed first (training) or left as separate entries
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise, repeat
 
 import numpy as np
 import scipy.sparse as sp
 
-from triage.lexicon import PROFANITY_NAMES, SENTIMENT_NAMES, LexiconScorer, profanity_features
+from triage.lexicon import (
+    PROFANITY_NAMES,
+    SENTIMENT_NAMES,
+    LanguageWords,
+    LexiconScorer,
+    profanity_features,
+)
 from triage.pieces import PieceVectors
 from triage.text import (
     EMOJI_RE,
@@ -64,6 +70,10 @@ FORM_NAMES = (
     "no_letters",
 )
 DENSE_NAMES = FORM_NAMES + SENTIMENT_NAMES + PROFANITY_NAMES
+# The lexicon's sums read with the message's language list first (see
+# FeatureConfig.language_lexicon), beside the shared lexicon's sums: a head reads
+# one pair or the other (train.HeadSpec.uses_language_lexicon).
+LANGUAGE_LEXICON_NAMES = tuple(f"lang_{name}" for name in SENTIMENT_NAMES)
 
 
 def form_features(raw: str, norm: str, author: str) -> tuple[float, ...]:
@@ -103,6 +113,9 @@ class FeatureConfig:
     author_max: int = 4
     author_bits: int = 18
     word_bigrams: bool = True
+    # A second set of lexicon sums, read with the message's language list first
+    # (LANGUAGE_LEXICON_NAMES); models from before the lists have none and load as they were.
+    language_lexicon: bool = False
     weights: dict[str, float] = field(
         default_factory=lambda: {
             "word": 1.0,
@@ -115,12 +128,16 @@ class FeatureConfig:
         }
     )
 
+    def dense_names(self) -> tuple[str, ...]:
+        return DENSE_NAMES + (LANGUAGE_LEXICON_NAMES if self.language_lexicon else ())
+
     def dense_scale(self) -> np.ndarray:
         w = self.weights
         return np.array(
             [w["form"]] * len(FORM_NAMES)
             + [w["lexicon"]] * len(SENTIMENT_NAMES)
-            + [w["profanity"]] * len(PROFANITY_NAMES),
+            + [w["profanity"]] * len(PROFANITY_NAMES)
+            + [w["lexicon"]] * (len(LANGUAGE_LEXICON_NAMES) if self.language_lexicon else 0),
             dtype=np.float32,
         )
 
@@ -190,10 +207,6 @@ class Vocabulary:
     def sizes(self) -> tuple[int, int, int]:
         return len(self.words), len(self.char_buckets), len(self.author_buckets)
 
-    @property
-    def n_columns(self) -> int:
-        return sum(self.sizes) + len(DENSE_NAMES)
-
 
 @dataclass(slots=True)
 class FeatureBatch:
@@ -255,17 +268,19 @@ class Featuriser:
         config: FeatureConfig,
         lexicon: dict[str, float],
         pieces: PieceVectors | None = None,
+        languages: Mapping[str, LanguageWords] | None = None,
     ) -> None:
         self.config = config
         self.pieces = pieces
         self.vocabulary = vocabulary
-        self.lexicon = LexiconScorer(lexicon)
+        self.lexicon = LexiconScorer(lexicon, languages)
         n_words, n_chars, n_authors = vocabulary.sizes
         if len(vocabulary.idf) != n_words + n_chars + n_authors:
             raise ValueError("idf does not match the vocabulary")
         self.word_index = {w: i for i, w in enumerate(vocabulary.words)}
-        self.scratch = vocabulary.n_columns  # unknown n-grams land here, idf 0
-        self.meaning_offset = vocabulary.n_columns + 1
+        self.dense_names = config.dense_names()
+        self.scratch = sum(vocabulary.sizes) + len(self.dense_names)  # unknown n-grams, idf 0
+        self.meaning_offset = self.scratch + 1
         self.n_columns = self.meaning_offset + (pieces.dim if pieces else 0)
         self.char_map = self._bucket_map(vocabulary.char_buckets, config.char_bits, n_words)
         self.author_map = self._bucket_map(
@@ -286,13 +301,17 @@ class Featuriser:
         authors: Sequence[str],
         norms: Sequence[str] | None = None,
         meaning_norms: Sequence[str] | None = None,
+        langs: Sequence[str] | None = None,
     ) -> FeatureBatch:
         """Features of a batch; ``norms`` (``normalise_text`` of each text) may
         be passed when the caller already has them. ``meaning_norms`` is what the
         word-piece vectors read instead of ``norms`` (an English gloss, see
-        :mod:`triage.gloss`); the n-grams always read the message's own words."""
+        :mod:`triage.gloss`); the n-grams always read the message's own words.
+        ``langs`` (one code per text) pick the lexicon's language lists."""
         if len(texts) != len(authors):
             raise ValueError("one author per text")
+        if langs is not None and len(langs) != len(texts):
+            raise ValueError("one language per text")
         n = len(texts)
         cfg = self.config
         raw = [clean_markup(t) for t in texts]
@@ -301,14 +320,19 @@ class Featuriser:
         elif len(norms) != n:
             raise ValueError("one normalised text per text")
         author_norms = [normalise_author(a) for a in authors]
+        row_langs: Sequence[str | None] = langs if langs is not None else [None] * n
+        n_dense = len(self.dense_names)
         score = self.lexicon.features
-        dense = np.array(
-            [
-                form_features(r, m, a) + score(m) + profanity_features(m)
-                for r, m, a in zip(raw, norms, authors, strict=True)
-            ],
-            dtype=np.float32,
-        ).reshape(n, len(DENSE_NAMES))
+        by_language = self.config.language_lexicon
+        languages = self.lexicon.languages
+        rows: list[tuple[float, ...]] = []
+        for r, m, a, lang in zip(raw, norms, authors, row_langs, strict=True):
+            shared = score(m)
+            row = form_features(r, m, a) + shared + profanity_features(m)
+            if by_language:
+                row += score(m, lang) if lang in languages else shared
+            rows.append(row)
+        dense = np.array(rows, dtype=np.float32).reshape(n, n_dense)
         dense *= cfg.dense_scale()
 
         parts: dict[str, list[sp.csr_matrix]] = {}
@@ -321,13 +345,13 @@ class Featuriser:
         parts["author"], sq["author"] = self._hashed_parts(
             author_norms, cfg.author_min, cfg.author_max, cfg.author_bits, 1, self.author_map
         )
-        dense_cols = np.arange(self.dense_offset, self.dense_offset + len(DENSE_NAMES))
+        dense_cols = np.arange(self.dense_offset, self.dense_offset + n_dense)
         parts["dense"] = [
             sp.csr_matrix(
                 (
                     dense.ravel(),
                     np.tile(dense_cols, n),
-                    np.arange(0, n * len(DENSE_NAMES) + 1, len(DENSE_NAMES)),
+                    np.arange(0, n * n_dense + 1, n_dense),
                 ),
                 shape=(n, self.n_columns),
             )
@@ -354,6 +378,16 @@ class Featuriser:
 
     def meaning_columns(self) -> slice:
         return slice(self.meaning_offset, self.n_columns)
+
+    def lexicon_columns(self, by_language: bool) -> slice:
+        """The lexicon sums read with the shared lexicon alone, or (``by_language``)
+        with the message's language list first; empty if the model has no such."""
+        if by_language:
+            end = self.dense_offset + len(self.dense_names)
+            width = len(LANGUAGE_LEXICON_NAMES) if self.config.language_lexicon else 0
+            return slice(end - width, end)
+        start = self.dense_offset + len(FORM_NAMES)
+        return slice(start, start + len(SENTIMENT_NAMES))
 
     def _csr(
         self, rows: np.ndarray, cols: np.ndarray, n_rows: int

@@ -11,7 +11,14 @@ word list is read at *training* time from the installed ``vaderSentiment``
 package and the values are stored in the model, so classification does not
 need the package. Emoji get the mean valence of the words of their VADER
 description. The French, Spanish and German entries below are the project's
-own, on VADER's -4..+4 scale.
+own, on VADER's -4..+4 scale, and read in every message.
+
+VADER knows English, and a few dozen words per language were all the lexicon
+knew of the others. ``lexicons/<lang>.tsv`` add about two thousand scored words
+each for French, Spanish, German, Portuguese and Italian, with their negation
+and contrast words (see ``lexicons/README.md``); a message detected in one of
+those languages is scored with its own list first, then the shared one. Like
+VADER's, the lists are copied into the model at training time.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from triage.prefilter import trie_pattern
@@ -232,27 +240,170 @@ def build_lexicon(vader_dir: Path | None = None) -> dict[str, float]:
     return words
 
 
-class LexiconScorer:
-    """Scores a normalised text against the lexicon; pure Python, per message."""
+LEXICONS_DIR = Path(__file__).resolve().parent / "lexicons"
+LEXICON_LANGS = ("fr", "es", "de", "pt", "it")
 
-    def __init__(self, lexicon: Mapping[str, float]) -> None:
+
+class LexiconError(ValueError):
+    """A language list line that is not ``word<TAB>value`` (a number, NEG or BUT)."""
+
+
+@dataclass(frozen=True)
+class LanguageWords:
+    """One language's own scored words, negations and contrast words (folded)."""
+
+    words: dict[str, float]
+    negations: frozenset[str]
+    contrasts: frozenset[str]
+    # Shared words (the lexicon's, negations, contrasts) that are another word in
+    # this language: not read in its messages (see hide_false_friends).
+    hides: frozenset[str] = frozenset()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "words": self.words,
+            "negations": sorted(self.negations),
+            "contrasts": sorted(self.contrasts),
+            "hides": sorted(self.hides),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> LanguageWords:
+        words, negations, contrasts = data["words"], data["negations"], data["contrasts"]
+        if not isinstance(words, dict) or not all(
+            isinstance(k, str) and isinstance(v, int | float) for k, v in words.items()
+        ):
+            raise LexiconError("scored words malformed")
+        if not isinstance(negations, list) or not isinstance(contrasts, list):
+            raise LexiconError("negations or contrasts malformed")
+        hides = data.get("hides", [])
+        if not isinstance(hides, list):
+            raise LexiconError("hidden words malformed")
+        return cls(
+            {k: float(v) for k, v in words.items()},
+            frozenset(str(w) for w in negations),
+            frozenset(str(w) for w in contrasts),
+            frozenset(str(w) for w in hides),
+        )
+
+
+def parse_language_words(lines: Sequence[str], where: str = "lexicon") -> LanguageWords:
+    """One language list: keys folded like messages (the first of two that fold alike wins)."""
+    words: dict[str, float] = {}
+    negations: set[str] = set()
+    contrasts: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        word, sep, value = line.rstrip("\n").partition("\t")
+        key = normalise_text(word)
+        if not sep or not _WORD.fullmatch(key):
+            raise LexiconError(f"{where}:{number}: expected 'word<TAB>value', got {line!r}")
+        if value == "NEG":
+            negations.add(key)
+        elif value == "BUT":
+            contrasts.add(key)
+        else:
+            try:
+                valence = float(value)
+            except ValueError:
+                raise LexiconError(f"{where}:{number}: {value!r} is not a number") from None
+            if not -4.0 <= valence <= 4.0:
+                raise LexiconError(f"{where}:{number}: {valence} is outside -4..4")
+            words.setdefault(key, valence)
+    return LanguageWords(words, frozenset(negations), frozenset(contrasts))
+
+
+def load_language_words(folder: Path = LEXICONS_DIR) -> dict[str, LanguageWords]:
+    """The shipped language lists (``lexicons/<lang>.tsv``); training copies them into the model."""
+    out: dict[str, LanguageWords] = {}
+    for lang in LEXICON_LANGS:
+        path = folder / f"{lang}.tsv"
+        if path.is_file():
+            out[lang] = parse_language_words(
+                path.read_text(encoding="utf-8").splitlines(), path.name
+            )
+    return out
+
+
+def hide_false_friends(
+    languages: Mapping[str, LanguageWords],
+    lexicon: Mapping[str, float],
+    glosses: Mapping[str, Mapping[str, str]],
+) -> dict[str, LanguageWords]:
+    """``languages`` with the shared lexicon's false friends hidden in each.
+
+    VADER's "war" (-2.9) is German "was", its "die" German "the", its "pain"
+    French "bread": read in every message they made German and French sound
+    grim. A shared word that the language's glossary (:mod:`triage.gloss`)
+    gives another English sense is a word of that language, so its messages
+    do not read it from the shared lexicon (its own list may still score it)
+    when that sense, read with the shared lexicon, carries no feeling or the
+    opposite one. A loanword ("cool", "pls" glossed "please") still counts."""
+
+    def same_feeling(word: str, english: str) -> bool:
+        values = [lexicon[t] for t in english.split() if t in lexicon]
+        return bool(values) and (sum(values) > 0) == (lexicon[word] > 0)
+
+    out: dict[str, LanguageWords] = {}
+    for lang, words in languages.items():
+        table = glosses.get(lang, {})
+        hidden = frozenset(
+            word
+            for word in lexicon
+            if word in table and word not in words.words and not same_feeling(word, table[word])
+        )
+        # Portuguese "no" is "in the": the shared negations and contrasts of other
+        # languages only count where this language's list names them too.
+        hidden |= frozenset(
+            word
+            for word in NEGATIONS | CONTRASTS
+            if word in table and word not in words.negations | words.contrasts
+        )
+        out[lang] = LanguageWords(words.words, words.negations, words.contrasts, hidden)
+    return out
+
+
+class LexiconScorer:
+    """Scores a normalised text against the lexicon; pure Python, per message.
+
+    ``languages`` are the per-language lists: a message in one of them is scored
+    with that list first, then the shared lexicon, and its negations and contrast
+    words count too."""
+
+    def __init__(
+        self,
+        lexicon: Mapping[str, float],
+        languages: Mapping[str, LanguageWords] | None = None,
+    ) -> None:
         self.lexicon = dict(lexicon)
         self.emoji = {k: v for k, v in self.lexicon.items() if len(k) == 1 and not k.isalnum()}
+        self.languages = dict(languages or {})
+        self._lookups: dict[str, tuple[dict[str, float], frozenset[str], frozenset[str]]] = {
+            lang: (
+                {k: v for k, v in self.lexicon.items() if k not in words.hides} | words.words,
+                (NEGATIONS - words.hides) | words.negations,
+                (CONTRASTS - words.hides) | words.contrasts,
+            )
+            for lang, words in self.languages.items()
+        }
 
-    def features(self, norm: str) -> tuple[float, ...]:
-        lexicon = self.lexicon
+    def features(self, norm: str, lang: str | None = None) -> tuple[float, ...]:
+        lexicon, negations, contrasts = self._lookups.get(
+            lang or "", (self.lexicon, NEGATIONS, CONTRASTS)
+        )
         tokens: Sequence[str] = _WORD.findall(norm)
         valences: list[float] = []
         weights: list[float] = []
         contrast_at = -1
         for i, token in enumerate(tokens):
-            if token in CONTRASTS:
+            if token in contrasts:
                 contrast_at = i
             value = lexicon.get(token)
             if value is None:
                 continue
             window = tokens[max(0, i - 3) : i]
-            if any(t in NEGATIONS for t in window):
+            if any(t in negations for t in window):
                 value *= NEGATION_SCALE
             valences.append(value)
             weights.append(i)

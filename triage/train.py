@@ -51,7 +51,7 @@ from triage.datasets import (
 )
 from triage.features import FeatureConfig, Featuriser, build_vocabulary
 from triage.gloss import load_source as load_glossary
-from triage.lexicon import build_lexicon
+from triage.lexicon import build_lexicon, hide_false_friends, load_language_words
 from triage.pieces import load_source
 from triage.priority import urgency_offset
 from triage.text import normalise_text
@@ -89,6 +89,12 @@ class HeadSpec:
     # on the SemEval tweets gains about +0.01 macro-recall with them; spam and
     # offensive lose a little (``python -m triage.probe``).
     uses_meaning: bool = False
+    # Sentiment reads the lexicon's sums with each message's language list first
+    # (triage/lexicons/) instead of the shared lexicon's alone. Its weights for them
+    # are learned mostly from English tweets and then serve every language; the
+    # other heads read as they did before the lists (their public figures held
+    # only that way).
+    uses_language_lexicon: bool = False
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -129,6 +135,7 @@ HEADS: tuple[HeadSpec, ...] = (
         C=0.5,
         class_weight="balanced",
         uses_meaning=True,
+        uses_language_lexicon=True,
     ),
     HeadSpec(
         "toxic",
@@ -274,6 +281,7 @@ def train(
     use_pieces: bool = True,
     use_encoder: bool = False,
     use_gloss: bool = True,
+    use_language_words: bool = True,
     key: bytes | None = None,
     seed: int = 0,
     log: Callable[[str], None] | None = None,
@@ -287,7 +295,9 @@ def train(
     ``use_encoder=True`` also trains the full reading of :data:`ENCODED_TASKS`
     (the sentence encoder's vectors, cached on disk; minutes the first time);
     ``use_gloss=False`` lets the meaning readers see the other languages as
-    written instead of as an English gloss (comparisons; see :mod:`triage.gloss`).
+    written instead of as an English gloss (comparisons; see :mod:`triage.gloss`);
+    ``use_language_words=False`` scores every message with the shared lexicon
+    alone, without the per-language lists (comparisons; see :mod:`triage.lexicon`).
     ``step`` is told each stage as it starts (``read``, ``features``, ``head``,
     ``check``, ``save``, with its figures) so a caller can show a retraining's
     progress live; ``log`` is for people reading a terminal.
@@ -306,35 +316,43 @@ def train(
     say(f"{len(rows)} training rows ({len(fixes)} corrections, {rejected} rejected)")
     mark("features", {"num": len(rows), "corrections": len(fixes)})
 
-    config = FeatureConfig()
     lexicon = build_lexicon()
     texts, authors = [r.text for r in rows], [r.author for r in rows]
     norms = [normalise_text(t) for t in texts]
     # An empty glossary (no word lists) is falsy: the meaning readers then read as written.
     glossary = (load_glossary() or None) if use_gloss and (use_pieces or use_encoder) else None
+    languages = (
+        hide_false_friends(load_language_words(), lexicon, load_glossary().source)
+        if use_language_words
+        else {}
+    )
+    config = FeatureConfig(language_lexicon=bool(languages))
     meaning: Sequence[str] = norms
     readable: Sequence[str] = texts
+    langs = language.detect_many(texts, [r.lang or None for r in rows])
     if glossary is not None:
-        langs = language.detect_many(texts, [r.lang or None for r in rows])
         meaning, readable = glossary.readings(texts, norms, langs)
     vocabulary = build_vocabulary(texts, authors, config)
     pieces = load_source().with_weights_from(meaning) if use_pieces else None
-    featuriser = Featuriser(vocabulary, config, lexicon, pieces)
-    X = featuriser.transform(texts, authors, norms, meaning).to_csr()
+    featuriser = Featuriser(vocabulary, config, lexicon, pieces, languages)
+    X = featuriser.transform(texts, authors, norms, meaning, langs).to_csr()
     say(f"features: {X.shape[1]} columns, {time.monotonic() - started:.0f}s")
     n_words, n_chars, n_authors = vocabulary.sizes
     author_columns = slice(n_words + n_chars, n_words + n_chars + n_authors)
-    views: dict[tuple[bool, bool], sp.csr_matrix] = {}
+    views: dict[tuple[bool, bool, bool], sp.csr_matrix] = {}
 
     def columns_for(spec: HeadSpec) -> sp.csr_matrix:
         """X without the blocks this head does not read (their weights stay 0)."""
-        wanted = (spec.uses_author, spec.uses_meaning)
+        wanted = (spec.uses_author, spec.uses_meaning, spec.uses_language_lexicon)
         if wanted not in views:
             keep = np.ones(X.shape[1], dtype=np.float32)
             if not spec.uses_author:
                 keep[author_columns] = 0.0
             if not spec.uses_meaning:
                 keep[featuriser.meaning_columns()] = 0.0
+            # A head reads one set of lexicon sums, never both.
+            if featuriser.config.language_lexicon:
+                keep[featuriser.lexicon_columns(not spec.uses_language_lexicon)] = 0.0
             views[wanted] = (X @ sp.diags(keep)).tocsr()
         return views[wanted]
 
@@ -406,6 +424,8 @@ def train(
         "bias": np.concatenate(bias_blocks).astype(np.float32),
     }
     vocab: dict[str, Any] = {"words": vocabulary.words, "lexicon": lexicon}
+    if languages:
+        vocab["lexicons"] = {lang: words.to_json() for lang, words in languages.items()}
     if full_blocks:
         full_weights = np.hstack([b[0] for b in full_blocks])
         full_weights[featuriser.scratch] = 0.0
@@ -541,6 +561,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-gloss", action="store_true", help="no English gloss of the other languages"
     )
+    parser.add_argument(
+        "--no-language-words",
+        action="store_true",
+        help="no per-language sentiment lists, the shared lexicon alone",
+    )
     args = parser.parse_args(argv)
     corrections = read_corrections(args.extra) if args.extra else None
     info = train(
@@ -551,6 +576,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_rows_per_source=args.sample,
         use_encoder=not args.fast_only,
         use_gloss=not args.no_gloss,
+        use_language_words=not args.no_language_words,
         log=lambda msg: print(msg, file=sys.stderr, flush=True),
     )
     print(json.dumps(info.to_json(), indent=1))
