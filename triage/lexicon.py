@@ -333,13 +333,14 @@ def hide_false_friends(
 ) -> dict[str, LanguageWords]:
     """``languages`` with the shared lexicon's false friends hidden in each.
 
-    VADER's "war" (-2.9) is German "was", its "die" German "the", its "pain"
-    French "bread": read in every message they made German and French sound
-    grim. A shared word that the language's glossary (:mod:`triage.gloss`)
+    VADER's "war" (-2.9) is German "was" and its "die" German "the": read in
+    every message, they made German sound grim. A shared word that the
+    language's glossary (:mod:`triage.gloss`)
     gives another English sense is a word of that language, so its messages
     do not read it from the shared lexicon (its own list may still score it)
     when that sense, read with the shared lexicon, carries no feeling or the
-    opposite one. A loanword ("cool", "pls" glossed "please") still counts."""
+    opposite one. A loanword ("cool", "pls" glossed "please") still counts; a
+    false friend the glossary does not list (French "pain", bread) still counts too."""
 
     def same_feeling(word: str, english: str) -> bool:
         values = [lexicon[t] for t in english.split() if t in lexicon]
