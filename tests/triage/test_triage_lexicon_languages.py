@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from triage.artifact import ArtifactError, read_artifact, write_artifact
-from triage.classifier import Model
+from triage.classifier import MessageInput, Model, load_model
 from triage.features import (
     LANGUAGE_LEXICON_NAMES,
     FeatureConfig,
@@ -26,6 +26,7 @@ from triage.lexicon import (
     parse_language_words,
 )
 from triage.text import normalise_text
+from triage.train import train
 
 SHIPPED = Path(__file__).resolve().parents[2] / "triage" / "model"
 SHARED = {"great": 3.1, "war": -2.9, "die": -2.9, "sad": -2.1, "love": 3.2}
@@ -141,3 +142,25 @@ def test_sums_read_with_the_language_list_have_columns_of_their_own() -> None:
         dense[:, : by_language.start],
         before.transform(texts, ["a", "b"]).to_csr().toarray()[:, : before.scratch],
     )  # every column a model without the lists had is unchanged
+
+
+@pytest.mark.slow
+def test_a_model_trained_without_the_lists_loads_and_reads_as_before(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Workspace models trained before the lists existed have neither the lists nor
+    their columns; they keep loading, and read every message with the shared lexicon."""
+    train(
+        data_dir,
+        None,
+        tmp_path,
+        max_rows_per_source=100,
+        tune_thresholds=False,
+        use_language_words=False,
+    )
+    assert "lexicons" not in read_artifact(tmp_path).vocab
+    model = load_model(tmp_path)
+    assert not model.featuriser.config.language_lexicon
+    assert not model.featuriser.lexicon.languages
+    [c] = model.classify([MessageInput("o show de ontem foi péssimo, que decepção")], fast=True)
+    assert c.lang == "pt"
