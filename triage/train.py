@@ -319,10 +319,12 @@ def train(
     lexicon = build_lexicon()
     texts, authors = [r.text for r in rows], [r.author for r in rows]
     norms = [normalise_text(t) for t in texts]
+    # Read once: the meaning readers' glosses, and the senses that tell the lexicon's false friends.
+    glosses = load_glossary()
     # An empty glossary (no word lists) is falsy: the meaning readers then read as written.
-    glossary = (load_glossary() or None) if use_gloss and (use_pieces or use_encoder) else None
+    glossary = (glosses or None) if use_gloss and (use_pieces or use_encoder) else None
     languages = (
-        hide_false_friends(load_language_words(), lexicon, load_glossary().source)
+        hide_false_friends(load_language_words(), lexicon, glosses.source)
         if use_language_words
         else {}
     )
