@@ -1,0 +1,103 @@
+"""Language detection: the batch reader answers as the one-message reader does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from triage import language
+from triage.datasets import INDEPENDENT_DATA, OWN_DATA
+from triage.text import URL_RE, replace_urls
+
+
+def _own_texts() -> Iterator[str]:
+    """Every training message the project keeps (the evaluation sets excepted)."""
+    quiet = OWN_DATA / "quiet"
+    for path in sorted(OWN_DATA.rglob("*.jsonl")):
+        if INDEPENDENT_DATA in path.parents or quiet in path.parents:
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                yield str(json.loads(line)["text"])
+
+
+def test_the_batch_reader_answers_every_training_message_as_detect_does() -> None:
+    texts = list(_own_texts())
+    assert len(texts) > 5_000
+    one_by_one = [language.detect(text) for text in texts]
+    assert language.detect_many(texts, [None] * len(texts)) == one_by_one
+    assert len(set(one_by_one)) > 6  # the sets hold all six languages and a few others
+
+
+EDGES = [
+    "",
+    "   ",
+    "123 456 !!!",
+    "🔥🔥🔥",
+    "ok",
+    "https://example.com/tickets?id=4",
+    "LOVE THIS SONG SO MUCH",
+    "omg love u",
+    "Obrigado pelo show de ontem, foi incrível demais",
+    "Grazie mille per il concerto di ieri sera, siete stati fantastici",
+    "¿Cuándo sacáis el disco nuevo? www.tienda.es no carga",
+    "Wir möchten euch für unser Festival im August buchen",
+    "merci pour hier soir, on a adoré 😍 http://t.co/abc",
+    "x" * 5_000,
+    "日本からです。ライブ最高でした",
+]
+
+
+@pytest.mark.parametrize("text", EDGES)
+def test_the_batch_reader_matches_detect_on_awkward_messages(text: str) -> None:
+    assert language.detect_many([text], [None]) == [language.detect(text)]
+
+
+def test_a_batch_of_awkward_messages_is_read_in_any_order_alike() -> None:
+    expected = [language.detect(text) for text in EDGES]
+    assert language.detect_many(EDGES, [None] * len(EDGES)) == expected
+    reversed_edges = EDGES[::-1]
+    assert language.detect_many(reversed_edges, [None] * len(EDGES)) == expected[::-1]
+
+
+def test_short_messages_in_the_six_languages_are_recognised() -> None:
+    found = language.detect_many(
+        [
+            "thank you so much for last night's show",
+            "Obrigado pelo show de ontem, foi incrível demais",
+            "Grazie mille per il concerto di ieri sera, siete stati fantastici",
+            "Wir möchten euch für unser Festival im August buchen",
+            "merci pour hier soir, on a adoré",
+            "¿Cuándo sacáis el disco nuevo?",
+            "123 !!!",
+        ],
+        [None] * 7,
+    )
+    assert found == ["en", "pt", "it", "de", "fr", "es", "und"]
+
+
+def test_a_language_the_network_gives_wins_and_a_malformed_one_is_detected() -> None:
+    texts = ["merci pour hier soir, on a adoré", "merci pour hier soir, on a adoré", "hola"]
+    assert language.detect_many(texts, ["en-GB", "und", "ES"]) == ["en", "fr", "es"]
+
+
+def test_one_language_per_text_is_required() -> None:
+    with pytest.raises(ValueError):
+        language.detect_many(["a", "b"], [None])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see https://x.com/a and www.shop.de",
+        "tickets at band.bandcamp.com/merch now",
+        "bit.ly/3abc or HTTP://LOUD.NET",
+        "no link here. just dots... and a/slash",
+        "mail me: ana@label.co thanks",
+        "",
+    ],
+)
+def test_links_are_replaced_exactly_as_the_full_pattern_does(text: str) -> None:
+    assert replace_urls(text, " httpurl ") == URL_RE.sub(" httpurl ", text)
