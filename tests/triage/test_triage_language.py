@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-
 import pytest
 
 from triage import language
-from triage.datasets import INDEPENDENT_DATA, OWN_DATA
 from triage.text import URL_RE, replace_urls
 
 
-def _own_texts() -> Iterator[str]:
-    """Every training message the project keeps (the evaluation sets excepted)."""
-    quiet = OWN_DATA / "quiet"
-    for path in sorted(OWN_DATA.rglob("*.jsonl")):
-        if INDEPENDENT_DATA in path.parents or quiet in path.parents:
-            continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                yield str(json.loads(line)["text"])
-
-
-def test_the_batch_reader_answers_every_training_message_as_detect_does() -> None:
-    texts = list(_own_texts())
+def test_the_batch_reader_answers_every_training_message_as_detect_does(
+    own_texts: list[str],
+) -> None:
+    texts = own_texts
     assert len(texts) > 5_000
     one_by_one = [language.detect(text) for text in texts]
     assert language.detect_many(texts, [None] * len(texts)) == one_by_one
