@@ -237,3 +237,24 @@ def test_angry_and_sad_tweets_are_the_safety_heads_negatives_unless_a_rule_names
     safety = [r.labels.get("safety") for r in corpus.rows]
     assert safety == [0, 0, None]  # the last one a rule names: not taught as harmless
     assert [r.labels["sentiment"] for r in corpus.rows] == [0, 0, 0]
+
+
+def test_the_written_offers_teach_intent_but_not_toxicity_or_spam() -> None:
+    """Their writers were asked for offers and fans' questions, none of them abuse or spam:
+    a one-sided sample for those heads, which would drift from their public figures."""
+    from triage.datasets import SILENT_LABELS, read_jsonl
+    from triage.train import HEADS, head_rows
+
+    name = "train_business.jsonl"
+    offers = {text_key(str(r["text"])) for r in read_jsonl(OWN_DATA / "voices" / name)}
+    assert len(offers) >= 600
+    assert set(SILENT_LABELS[name]) == {"toxic", "spam"}
+    corpus = load_corpus(OWN_DATA / "no-public-sets-here")
+    taught = {
+        spec.task: sum(
+            text_key(corpus.rows[i].text) in offers for i in head_rows(spec, corpus.rows)[0]
+        )
+        for spec in HEADS
+    }
+    assert taught["toxic"] == taught["spam"] == 0
+    assert taught["intent"] >= 600 and taught["sentiment"] >= 600, taught
