@@ -27,7 +27,7 @@ from triage.features import FeatureConfig, Featuriser, Vocabulary
 from triage.gloss import Glossary
 from triage.lexicon import LanguageWords, LexiconError
 from triage.pieces import PieceVectors
-from triage.priority import INTENT_BASE, PriorityContext, score_priority
+from triage.priority import INTENT_BASE, PRESSING, PriorityContext, score_priority
 from triage.text import clean_markup, normalise_text
 
 SHIPPED_MODEL = Path(__file__).resolve().parent / "model"
@@ -38,6 +38,12 @@ MAX_AUTHOR_CHARS = 200
 # at its F1-tuned threshold it flagged a dozen of the sandbox's 2,000 ordinary
 # messages (long heartfelt emails, "keeps me going at 4am"); at 0.7, none.
 SAFETY_HEAD_FLOOR = 0.7
+# ... or when it finds danger more likely than not and the urgency head, which learned
+# from priority labels and not from the safety rows, calls the message pressing: two
+# readings agreeing. On the quiet dangers (never trained on) this found 15 more of 240
+# people in danger for 5 more of 360 harmless messages taken for danger; missing
+# someone in danger costs more than a teammate reading a dark message that was fine.
+SAFETY_HEAD_CORROBORATED = 0.5
 
 __all__ = [
     "ArtifactError",
@@ -47,6 +53,14 @@ __all__ = [
     "PriorityContext",
     "load_model",
 ]
+
+
+def head_finds_danger(p_danger: float, urgency: float, threshold: float) -> bool:
+    """Whether the safety head alone (no rule matched) should page someone: sure of
+    it on its own, or more likely than not with the urgency head calling it pressing."""
+    return p_danger >= max(threshold, SAFETY_HEAD_FLOOR) or (
+        p_danger >= SAFETY_HEAD_CORROBORATED and urgency >= PRESSING
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +344,9 @@ class Model:
                 danger is None
                 and danger_p is not None
                 and not is_spam[row]
-                and danger_p[row] >= max(h["safety"].threshold, SAFETY_HEAD_FLOOR)
+                and head_finds_danger(
+                    float(danger_p[row]), float(urgency[row]), h["safety"].threshold
+                )
             ):
                 danger = reasons.MAY_BE_IN_DANGER
             scam = danger is None and safety.is_scam(norm)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from triage.classifier import Classification
+from triage.classifier import Classification, head_finds_danger
 from triage.datasets import OWN_DATA, fan_row, load_corpus, load_quiet_dangers, text_key
 from triage.evaluate import quiet_scores
 from triage.train import training_rows
@@ -68,3 +68,13 @@ def test_a_danger_counts_only_when_it_is_urgent_as_a_danger_and_a_named_look_ali
     assert (scores.danger_urgent, scores.danger_total) == (1, 3)
     assert (scores.false_alarms, scores.harmless_total) == (1, 2)
     assert scores.by_language == {"en": (1, 2), "it": (0, 1)}
+
+
+def test_the_safety_head_pages_alone_when_sure_or_at_even_odds_when_the_message_is_pressing() -> (
+    None
+):
+    assert head_finds_danger(0.75, urgency=0.5, threshold=0.4)
+    assert head_finds_danger(0.55, urgency=0.8, threshold=0.4)
+    assert not head_finds_danger(0.55, urgency=0.5, threshold=0.4)  # unsure and not pressing
+    assert not head_finds_danger(0.45, urgency=1.0, threshold=0.4)  # pressing, but unlikely danger
+    assert not head_finds_danger(0.75, urgency=0.5, threshold=0.8)  # below the head's own threshold
