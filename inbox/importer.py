@@ -553,6 +553,7 @@ def refresh_priorities(session: Session, conversation_ids: Sequence[int]) -> Non
                 m.toxic,
                 m.intent,
                 m.intent_score,
+                m.intent_scores,
                 m.sentiment,
                 m.urgency,
                 m.time_cue,
@@ -586,6 +587,7 @@ def refresh_priorities(session: Session, conversation_ids: Sequence[int]) -> Non
             urgency=0.5 if msg.urgency is None else float(msg.urgency),
             time_cue=msg.time_cue,
             safety=msg.safety,
+            intent_scores=msg.intent_scores,
         )
         segment = segments.get(row.fan_id) if row.fan_id else None
         waiting = (

@@ -106,6 +106,7 @@ class Verdict(Protocol):
     toxic: bool
     intent: str
     intent_score: float
+    intent_scores: dict[str, float]
     urgency: float
     time_cue: str | None
     safety: str | None
@@ -585,6 +586,7 @@ def _verdict_columns(
         "toxic",
         "intent",
         "intent_score",
+        "intent_scores",
         "urgency",
         "time_cue",
         "safety",
@@ -603,6 +605,7 @@ def _verdict_columns(
             v.toxic,
             v.intent,
             float(v.intent_score),
+            dict(v.intent_scores) or None,
             float(v.urgency),
             v.time_cue[:64] if v.time_cue else None,
             v.safety[:32] if v.safety else None,

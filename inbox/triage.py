@@ -51,6 +51,7 @@ class StoredVerdict:
     urgency: float
     time_cue: str | None
     safety: str | None = None
+    intent_scores: dict[str, float] | None = None
 
     @classmethod
     def of(cls, m: Message) -> StoredVerdict:
@@ -63,6 +64,7 @@ class StoredVerdict:
             urgency=0.5 if m.urgency is None else float(m.urgency),  # 0.5: usual
             time_cue=m.time_cue,
             safety=m.safety,
+            intent_scores=m.intent_scores,
         )
 
 
@@ -164,6 +166,7 @@ def classify_messages(
                 m.spam, m.spam_score, m.toxic = v.spam, float(v.spam_score), v.toxic
                 m.sentiment, m.intent, m.reasons = v.sentiment, v.intent, list(v.reasons)
                 m.intent_score, m.urgency = float(v.intent_score), float(v.urgency)
+                m.intent_scores = dict(v.intent_scores) or None
                 m.time_cue = v.time_cue[:64] if v.time_cue else None
                 m.safety, m.scam = (v.safety[:32] if v.safety else None), v.scam
                 m.lang = m.lang or v.lang

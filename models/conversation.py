@@ -209,6 +209,9 @@ class Message(Base):
     toxic: Mapped[bool | None]
     intent: Mapped[str | None] = mapped_column(String(16))
     intent_score: Mapped[float | None]
+    # The intent head's probability for each intent: priority weighs each intent's base
+    # by it, so a brand's offer read as 68% chatter still ranks above plain chatter.
+    intent_scores: Mapped[dict[str, float] | None] = mapped_column(JSON)
     # How soon this needs a person (0-1, learned) and any time-critical word found
     # ("tonight"): kept so priority can be recomputed as the fan keeps waiting.
     urgency: Mapped[float | None]

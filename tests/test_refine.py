@@ -10,6 +10,7 @@ from inbox.runtime import Runtime
 from models import Conversation, Message, Workspace
 from tests.helpers import item, make_channel
 from triage.classifier import MessageInput, load_model
+from triage.priority import score_priority
 
 BOOKING_IN_CASUAL_WORDS = "is there any chance you'd do a set at ours in may? we pay well"
 
@@ -39,6 +40,9 @@ def test_a_synced_message_is_stored_fast_then_read_in_full_by_the_job(
         assert message.classifier_version == model.version
         assert message.intent == full.intent
         assert message.intent_score == full.intent_score
+        assert message.intent_scores == full.intent_scores
+        # What was stored is enough to recompute the classifier's own priority.
+        assert score_priority(triage.StoredVerdict.of(message))[1] == full.priority_score
         assert conversation.priority_score is not None
     # Run twice (a retried job): nothing is left to refine.
     assert jobs.refine_messages(ids) == 0

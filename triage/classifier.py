@@ -92,6 +92,10 @@ class Classification:
     # A time-critical word found in the message ("tonight"), if any.
     time_cue: str | None = None
     sentiment_scores: dict[str, float] = field(default_factory=dict)
+    # The intent head's probability for each intent: priority weighs each intent's
+    # base by it (:func:`triage.priority.intent_base`), and the inbox keeps it for
+    # recomputing priority as the fan waits.
+    intent_scores: dict[str, float] = field(default_factory=dict)
     # Someone may be in danger: the category in words ("threat", "stalking",
     # "self-harm", ...). Such a message is never spam and always urgent.
     safety: str | None = None
@@ -118,6 +122,7 @@ class Classification:
             "urgency": self.urgency,
             "time_cue": self.time_cue,
             "sentiment_scores": dict(self.sentiment_scores),
+            "intent_scores": dict(self.intent_scores),
             "safety": self.safety,
             "scam": self.scam,
             "reading": self.reading,
@@ -387,6 +392,9 @@ class Model:
                 sentiment_scores={
                     label: round(float(sentiment_p[row, k]), 4)
                     for k, label in enumerate(sentiments)
+                },
+                intent_scores={
+                    label: round(float(intent_p[row, k]), 4) for k, label in enumerate(intents)
                 },
                 safety=danger,
                 scam=scam,

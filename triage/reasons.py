@@ -123,7 +123,26 @@ _TIME_CUE = Prefiltered(
         r"esta noche|hoy|manana|urgente|este finde|esta semana|ultima hora|en una hora|"
         r"heute(?: abend| nacht)?|(?<!guten )morgen|dringend|sofort|redaktionsschluss|last minute|diese woche|"
         r"hoje(?: a noite)?|amanha|essa semana|esta semana|este fim de semana|ainda hoje|"
-        r"stasera|stanotte|oggi|domani|questa settimana|questo weekend|entro (?:oggi|stasera|domani))\b"
+        r"stasera|stanotte|oggi|domani|questa settimana|questo weekend|entro (?:oggi|stasera|domani)|"
+        # as soon as possible, a deadline, "by Friday", "this Thursday", in each language
+        r"as soon as (?:possible|you can)|(?:by|before|until) (?:monday|tuesday|wednesday|thursday|friday"
+        r"|the weekend|end of (?:the )?week)|within 0+ ?(?:hours|hrs|h)|this (?:monday|tuesday|wednesday"
+        r"|thursday|friday|saturday|sunday)|"
+        r"au plus (?:vite|tot)|des que possible|le plus (?:vite|rapidement) possible|date limite|"
+        r"(?:d'ici|avant) (?:lundi|mardi|mercredi|jeudi|vendredi|samedi|la fin de la semaine)|"
+        r"ce (?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)|"
+        r"lo (?:antes|mas pronto) posible|cuanto antes|fecha limite|plazo|"
+        r"(?:antes del|para el|hasta el) (?:lunes|martes|miercoles|jueves|viernes|sabado|finde)|"
+        r"este (?:lunes|martes|miercoles|jueves|viernes|sabado|domingo)|"
+        r"so (?:schnell|bald) wie moglich|moglichst (?:schnell|bald)|frist|"
+        r"bis (?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|ende der woche)|"
+        r"diesen (?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag)|"
+        r"o (?:quanto|mais rapido|mais breve|mais cedo) (?:antes|possivel)|prazo|urgencia|"
+        r"ate (?:segunda|terca|quarta|quinta|sexta|sabado|o fim de semana|o final da semana)|"
+        r"nest[ae] (?:semana|segunda|terca|quarta|quinta|sexta|sabado|domingo)|"
+        r"il prima possibile|al piu presto|quanto prima|scadenza|urgenza|"
+        r"entro (?:lunedi|martedi|mercoledi|giovedi|venerdi|sabato|fine settimana)|"
+        r"quest[oa] (?:lunedi|martedi|mercoledi|giovedi|venerdi|sabato|domenica))\b"
     )
 )
 

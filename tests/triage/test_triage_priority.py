@@ -22,6 +22,7 @@ class Fake:
     urgency: float = 0.5
     time_cue: str | None = None
     safety: str | None = None
+    intent_scores: dict[str, float] | None = None
 
 
 def score(**fields: Any) -> int:
@@ -145,3 +146,55 @@ def test_an_urgent_message_always_says_why(  # the urgency head alone, no clock 
 ) -> None:
     priority, _, reasons = score_priority(Fake(intent="booking", urgency=1.0))
     assert priority == "urgent" and reasons == ["pressing for a booking"]
+
+
+# The intent head's reading of a brand's offer it mostly took for chatter.
+CHATTER_OR_OFFER = {"other": 0.68, "booking": 0.23, "collab": 0.06, "complaint": 0.03}
+
+
+def test_an_offer_read_as_chatter_ranks_above_plain_chatter_by_the_probability_it_is_business() -> (
+    None
+):
+    plain = score(intent="other", intent_scores={"other": 0.97, "praise": 0.03})
+    maybe_offer = score(intent="other", intent_scores=CHATTER_OR_OFFER)
+    assert maybe_offer > plain
+    assert maybe_offer < score(intent="booking")
+
+
+def test_a_time_word_on_a_maybe_offer_counts_by_that_probability_and_is_named_at_even_odds() -> (
+    None
+):
+    without = score(intent="other", intent_scores=CHATTER_OR_OFFER, urgency=0.99)
+    priority, value, reasons = score_priority(
+        Fake(intent="other", intent_scores=CHATTER_OR_OFFER, urgency=0.99, time_cue="prazo")
+    )
+    assert value - without == 3  # 10 points times P(booking or collab) = 0.29
+    assert priority == "high"
+    assert not any(r.startswith("time-critical") for r in reasons)
+    assert "pressing for a message" in reasons
+    likely_question = {"other": 0.45, "question": 0.40, "booking": 0.15}
+    _, _, named = score_priority(
+        Fake(intent="other", intent_scores=likely_question, time_cue="tomorrow")
+    )
+    assert "time-critical: 'tomorrow'" in named
+
+
+def test_a_corrected_intent_ranks_by_the_correction_not_the_model_s_probabilities() -> None:
+    # A teammate said "booking"; the stored probabilities still favour chatter.
+    corrected = score(intent="booking", intent_scores=CHATTER_OR_OFFER)
+    assert corrected == score(intent="booking")
+
+
+def test_a_pressing_question_that_may_be_an_offer_is_high_but_never_urgent_without_a_clock() -> (
+    None
+):
+    maybe_booking = {"question": 0.55, "booking": 0.45}
+    ctx = PriorityContext(segment="superfan", waiting_hours=300, unanswered_question=True)
+    priority, value, _ = score_priority(
+        Fake(intent="question", intent_scores=maybe_booking, urgency=1.0), ctx
+    )
+    assert priority == "high" and value == 79
+    with_clock, _, _ = score_priority(
+        Fake(intent="question", intent_scores=maybe_booking, urgency=1.0, time_cue="tonight"), ctx
+    )
+    assert with_clock == "urgent"

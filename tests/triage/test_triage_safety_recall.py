@@ -389,6 +389,42 @@ def test_a_clock_word_alone_is_not_a_time_critical_case(text: str) -> None:
     assert time_cue(normalise_text(text)) not in MUST_SEE
 
 
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("could you confirm by Friday? the brief goes to the client after that", "by friday"),
+        ("we'd need an answer as soon as possible", "as soon as possible"),
+        ("merci de nous répondre au plus vite", "au plus vite"),
+        ("il nous faut votre accord d'ici vendredi", "d'ici vendredi"),
+        ("necesitamos respuesta lo antes posible", "lo antes posible"),
+        ("el plazo para confirmar termina pronto", "plazo"),
+        ("bitte gebt uns bis Freitag Bescheid", "bis freitag"),
+        ("die Frist für die Zusage ist knapp", "frist"),
+        ("precisamos da resposta até sexta", "ate sexta"),
+        ("o prazo da campanha é curto", "prazo"),
+        ("ci serve una risposta entro venerdì", "entro venerdi"),
+        ("la scadenza per il contratto è vicina", "scadenza"),
+    ],
+)
+def test_deadlines_and_as_soon_as_possible_are_clock_words_in_six_languages(
+    text: str, cue: str
+) -> None:
+    assert time_cue(normalise_text(text)) == cue
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this song is my friday mood",
+        "fristen is not a word",
+        "o prazer é todo meu",
+        "mi piace il venerdì",
+    ],
+)
+def test_a_weekday_or_a_lookalike_word_alone_is_no_clock_word(text: str) -> None:
+    assert time_cue(normalise_text(text)) is None
+
+
 @dataclass
 class Verdict:
     intent: str
