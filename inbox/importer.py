@@ -547,18 +547,7 @@ def refresh_priorities(session: Session, conversation_ids: Sequence[int]) -> Non
     latest = {
         row.conversation_id: row
         for row in session.execute(
-            select(
-                m.conversation_id,
-                m.spam,
-                m.toxic,
-                m.intent,
-                m.intent_score,
-                m.intent_scores,
-                m.sentiment,
-                m.urgency,
-                m.time_cue,
-                m.safety,
-            )
+            select(m.conversation_id, *triage.VERDICT_COLUMNS)
             .where(
                 m.conversation_id.in_(conversation_ids),
                 m.direction == Direction.INBOUND,
@@ -578,17 +567,7 @@ def refresh_priorities(session: Session, conversation_ids: Sequence[int]) -> Non
         msg = latest.get(row.id)
         if msg is None or row.priority_set_by_id:
             continue
-        verdict = triage.StoredVerdict(
-            spam=bool(msg.spam),
-            toxic=bool(msg.toxic),
-            intent=msg.intent or "other",
-            intent_score=float(msg.intent_score or 0.0),
-            sentiment=msg.sentiment or "neutral",
-            urgency=0.5 if msg.urgency is None else float(msg.urgency),
-            time_cue=msg.time_cue,
-            safety=msg.safety,
-            intent_scores=msg.intent_scores,
-        )
+        verdict = triage.StoredVerdict.of(msg)
         segment = segments.get(row.fan_id) if row.fan_id else None
         waiting = (
             max(0.0, (now - row.last_inbound_at).total_seconds() / 3600)

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,6 +39,44 @@ log = logging.getLogger(__name__)
 INDUSTRY_INTENTS = {"booking", "press", "collab"}
 
 
+class StoredColumns(Protocol):
+    """A stored message's classification columns: a :class:`Message`, or a row that
+    selected :data:`VERDICT_COLUMNS`."""
+
+    @property
+    def spam(self) -> bool | None: ...
+    @property
+    def toxic(self) -> bool | None: ...
+    @property
+    def intent(self) -> str | None: ...
+    @property
+    def intent_score(self) -> float | None: ...
+    @property
+    def intent_scores(self) -> dict[str, float] | None: ...
+    @property
+    def sentiment(self) -> str | None: ...
+    @property
+    def urgency(self) -> float | None: ...
+    @property
+    def time_cue(self) -> str | None: ...
+    @property
+    def safety(self) -> str | None: ...
+
+
+# What priority reads of a stored message, for queries that select columns, not messages.
+VERDICT_COLUMNS = (
+    Message.spam,
+    Message.toxic,
+    Message.intent,
+    Message.intent_score,
+    Message.intent_scores,
+    Message.sentiment,
+    Message.urgency,
+    Message.time_cue,
+    Message.safety,
+)
+
+
 @dataclass(frozen=True)
 class StoredVerdict:
     """A stored message's classification, in the shape priority scoring reads."""
@@ -54,7 +92,7 @@ class StoredVerdict:
     intent_scores: dict[str, float] | None = None
 
     @classmethod
-    def of(cls, m: Message) -> StoredVerdict:
+    def of(cls, m: StoredColumns) -> StoredVerdict:
         return cls(
             spam=bool(m.spam),
             toxic=bool(m.toxic),
